@@ -1,0 +1,43 @@
+"""What the understanding concluded about one utterance (the `assistant ask --json` contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["topic", "triage", "command", "unknown"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    input: str
+    transcript: str | None
+    kind: Kind
+    topic: str | None
+    disposition: str | None
+    command: str | None
+    answer: str
+    confidence: float
+    confirm: bool
+    runner_up: str | None = None  # second-best topic/disposition, offered when confirming
+    error: str | None = None  # set when the input itself was unusable (bad audio file ...)
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.disposition == "emergency"
+
+    def to_contract(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "input": self.input,
+            "transcript": self.transcript,
+            "kind": self.kind,
+            "topic": self.topic,
+            "disposition": self.disposition,
+            "command": self.command,
+            "answer": self.answer,
+            "confidence": round(self.confidence, 3),
+            "confirm": self.confirm,
+        }
+        if self.error is not None:
+            data["error"] = self.error
+        return data

@@ -1,0 +1,138 @@
+"""Turn typed or recognized text into comparable tokens: lower case, no punctuation, contractions expanded,
+spelled letters joined ("o t" -> "ot"), fillers dropped, synonyms canonical ("physio" -> "pt"), and
+stems for matching regardless of word endings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import snowballstemmer
+
+CONTRACTIONS = {
+    "can't": "cannot", "cant": "cannot", "won't": "will not", "wont": "will not", "don't": "do not",
+    "dont": "do not", "doesn't": "does not", "doesnt": "does not", "didn't": "did not", "didnt": "did not",
+    "isn't": "is not", "isnt": "is not", "aren't": "are not", "wasn't": "was not", "weren't": "were not",
+    "couldn't": "could not", "couldnt": "could not", "shouldn't": "should not", "wouldn't": "would not",
+    "haven't": "have not", "hasn't": "has not", "i'm": "i am", "im": "i am", "it's": "it is",
+    "what's": "what is", "whats": "what is", "that's": "that is", "thats": "that is", "there's": "there is",
+    "he's": "he is", "she's": "she is", "who's": "who is", "where's": "where is", "how's": "how is",
+    "you're": "you are", "we're": "we are", "they're": "they are", "i've": "i have", "ive": "i have",
+    "we've": "we have", "you've": "you have", "i'd": "i would", "i'll": "i will", "let's": "let us",
+    "gonna": "going to", "wanna": "want to", "gotta": "got to", "dunno": "do not know",
+}
+FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "mmm", "ah", "eh"})
+# Words that carry no topic: they never count for or against a topic.
+FUNCTION_WORDS = frozenset("""
+a an the is am are was were be been being it its of to in on at for from by with and or but so if then
+than that this these those there here i me my mine myself you your yours we us our they them their he him
+his she her hers one ones some any all just really very quite too also actually basically please tell
+know want like would could can will shall may might must have has had get got getting say said go going
+well okay ok oh hey hi hello thanks thank kind sort bit lot lots thing things something anything stuff
+about into up down out over again now today still even much many more most such own other another
+let us wondering wonder question ask asking help exactly
+""".split())
+PERSON_WORDS = frozenset("""
+i me my myself we our us mum dad husband wife son daughter he she him her his they them their grandma
+grandpa grandmother grandfather granny nan nana grandad partner brother sister friend aunt uncle child
+kid kids baby boy girl patient neighbour neighbor
+""".split())
+NEGATIONS = frozenset({"no", "not", "never", "without", "nor"})
+
+_stemmer = snowballstemmer.stemmer("english")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@lru_cache(maxsize=20000)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def _join_spelled_letters(tokens: list[str]) -> list[str]:
+    """'o t' -> 'ot', 'n b c o t' -> 'nbcot'; a leading 'a' or 'i' stays a word ('is a p t' -> 'a pt')."""
+    result: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 2 and run[0] in ("a", "i") and len(run) >= 3:
+            result.append(run[0])
+            result.append("".join(run[1:]))
+        elif len(run) >= 2 and not (run[0] in ("a", "i") and len(run) == 2):
+            result.append("".join(run))
+        else:
+            result.extend(run)
+        run.clear()
+
+    for token in tokens:
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+        else:
+            flush()
+            result.append(token)
+    flush()
+    return result
+
+
+def basic_tokens(text: str) -> list[str]:
+    """Lower-cased words with contractions expanded, possessive 's dropped and fillers removed."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    text = text.replace(".", " ")  # "o.t." -> "o t", "p.t" -> "p t"
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        expanded = CONTRACTIONS.get(word)
+        if expanded is None and word.endswith("'s"):
+            expanded = word[:-2]
+        elif expanded is None and "'" in word:
+            expanded = word.replace("'", "")
+        for token in (expanded or word).split():
+            if token and token not in FILLERS:
+                tokens.append(token)
+    return _join_spelled_letters(tokens)
+
+
+class Canonicalizer:
+    """Rewrites synonym variants to their canonical words (longest variant first)."""
+
+    def __init__(self, synonyms: dict[str, Sequence[str]]):
+        self._variants: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for canonical, variants in synonyms.items():
+            target = tuple(basic_tokens(canonical))
+            for variant in variants:
+                key = tuple(basic_tokens(variant))
+                if key and key != target:
+                    self._variants[key] = target
+        self._longest = max((len(k) for k in self._variants), default=0)
+
+    def apply(self, tokens: Sequence[str]) -> list[str]:
+        result: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(self._longest, len(tokens) - i), 0, -1):
+                replacement = self._variants.get(tuple(tokens[i:i + size]))
+                if replacement is not None:
+                    result.extend(replacement)
+                    i += size
+                    break
+            else:
+                result.append(tokens[i])
+                i += 1
+        return result
+
+
+def stems(tokens: Iterable[str]) -> list[str]:
+    return [stem(t) for t in tokens]
+
+
+def find_phrase(haystack: Sequence[str], needle: Sequence[str], start: int = 0) -> int:
+    """Index of the first contiguous occurrence of needle in haystack at or after start, or -1."""
+    size = len(needle)
+    if size == 0:
+        return -1
+    first = needle[0]
+    for i in range(start, len(haystack) - size + 1):
+        if haystack[i] == first and list(haystack[i:i + size]) == list(needle):
+            return i
+    return -1

@@ -1,0 +1,374 @@
+"""Understanding (pure): text -> Decision. Order matters for safety:
+
+1. normalize; nothing left -> unknown ("didn't catch that")
+2. emergency red flags FIRST (look-alikes removed, negations respected)
+3. voice commands (short utterances close to a command phrasing)
+4. statements of difficulty -> triage pt / ot / both
+5. questions -> the best topic, with confidence; close candidates -> confirm; no domain evidence -> unknown
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from assistant.core.content import Content, Topic
+from assistant.core.decision import Decision
+from assistant.core.normalize import (
+    FUNCTION_WORDS,
+    NEGATIONS,
+    PERSON_WORDS,
+    Canonicalizer,
+    basic_tokens,
+    find_phrase,
+    stem,
+    stems,
+)
+
+QUESTION_WORDS = frozenset({"what", "how", "where", "who", "which", "why", "when", "does", "do", "is", "are",
+                            "can", "could", "should", "will", "would", "tell", "explain", "define"})
+DISCIPLINE_WORDS = {"pt": "pt", "ot": "ot"}
+TOPIC_MIN = 0.30  # below this, nothing in the content answers it: honest "I don't know"
+TOPIC_SURE = 0.52  # at or above this (and clear of the runner-up), answer without asking
+CLEAR_MARGIN = 0.06
+BREAK = "\x00"  # stands where a look-alike phrase was removed, so no phrase matches across it
+POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
+# Words around a command that do not change it ("can you talk A BIT slower FOR ME").
+COMMAND_NOISE = frozenset(POLITE) | frozenset({
+    "a", "bit", "little", "the", "that", "this", "it", "sorry", "so", "and", "me", "for", "will", "i",
+    "am", "is", "are", "your", "my", "to", "be", "oh", "well", "right", "there", "way", "much",
+})
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    stems: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Phrase:
+        return cls(tuple(stems(basic_tokens(text))))
+
+    def find(self, haystack: Sequence[str]) -> int:
+        return find_phrase(haystack, self.stems)
+
+
+def _negated(tokens: Sequence[str], position: int, window: int) -> bool:
+    return any(t in NEGATIONS for t in tokens[max(0, position - window):position])
+
+
+def _first_unnegated(phrases: Sequence[_Phrase], tokens: Sequence[str], stem_seq: Sequence[str],
+                     window: int) -> int:
+    for phrase in phrases:
+        start = 0
+        while (pos := find_phrase(stem_seq, phrase.stems, start)) >= 0:
+            if not _negated(tokens, pos, window):
+                return pos
+            start = pos + 1
+    return -1
+
+
+class _RedFlagMatcher:
+    def __init__(self, content: Content):
+        self.exclusions = sorted({_Phrase.of(p) for p in content.red_flags.not_emergency},
+                                 key=lambda p: -len(p.stems))
+        self.rules = [
+            (rule.id, [_Phrase.of(p) for p in rule.phrases],
+             [[[_Phrase.of(word) for word in group] for group in combo] for combo in rule.combos])
+            for rule in content.red_flags.rules
+        ]
+
+    def without_look_alikes(self, tokens: list[str]) -> list[str]:
+        """Blank out phrases that only look like red flags ("chest of drawers", "fell asleep")."""
+        stem_seq = stems(tokens)
+        tokens = list(tokens)
+        for phrase in self.exclusions:
+            while (pos := phrase.find(stem_seq)) >= 0:
+                for i in range(pos, pos + len(phrase.stems)):
+                    stem_seq[i] = tokens[i] = BREAK
+        return tokens
+
+    def match(self, tokens: list[str]) -> str | None:
+        """`tokens` already without look-alikes."""
+        stem_seq = stems(tokens)
+        for rule_id, phrases, combos in self.rules:
+            if _first_unnegated(phrases, tokens, stem_seq, window=2) >= 0:
+                return rule_id
+            for groups in combos:
+                if all(_first_unnegated(group, tokens, stem_seq, window=3) >= 0 for group in groups):
+                    return rule_id
+        return None
+
+
+@dataclass(frozen=True)
+class _TopicIndex:
+    topic: Topic
+    discipline: str | None
+    stems: frozenset[str]
+    phrasings: tuple[frozenset[str], ...]
+    phrasing_texts: tuple[str, ...]  # canonical word sequences: word order breaks ties
+    anchors: frozenset[str]  # keyword stems: evidence that on its own points at this topic
+
+
+class Understander:
+    """Built once per content; `understand` is pure and fast (well under a millisecond)."""
+
+    def __init__(self, content: Content, emergency_number: str = "911"):
+        self.content = content
+        self.emergency_number = emergency_number
+        self._canon = Canonicalizer(content.synonyms)
+        self._red_flags = _RedFlagMatcher(content)
+        self._vocabulary = self._build_vocabulary()
+        self._vocabulary_stems = frozenset(stem(w) for w in self._vocabulary)
+        self._commands = {
+            " ".join(self._strip_polite(basic_tokens(p))): cid
+            for cid, command in content.commands.items() for p in command.phrasings
+        }
+        self._commands.pop("", None)
+        self._command_keys = list(self._commands)
+        self._command_phrases = [
+            (phrase, cid) for key, cid in self._commands.items()
+            if (phrase := tuple(t for t in key.split() if t not in COMMAND_NOISE))
+        ]
+        triage = content.triage
+        self._signals = {
+            key: [_Phrase.of(self._canonical_text(p)) for p in phrases]
+            for key, phrases in (("pt_strong", triage.pt_strong), ("pt_weak", triage.pt_weak),
+                                 ("ot_strong", triage.ot_strong), ("ot_weak", triage.ot_weak),
+                                 ("difficulty", triage.difficulty_cues))
+        }
+        self._topics = [self._index_topic(t) for t in content.topics.values()]
+        document_frequency: dict[str, int] = {}
+        for index in self._topics:
+            for s in index.stems:
+                document_frequency[s] = document_frequency.get(s, 0) + 1
+        n = len(self._topics)
+        self._idf = {s: math.log(1 + n / df) for s, df in document_frequency.items()}
+        # A word the content never uses is usually what the question is really about ("how much does
+        # physio COST"): it weighs more than any content word, so such questions end up "unknown".
+        self._unknown_word_weight = 1.5 * math.log(1 + n)
+
+    # -- preparation ---------------------------------------------------------------------------------
+
+    def _build_vocabulary(self) -> frozenset[str]:
+        words: set[str] = set()
+        for phrase in self.content.domain_phrases():
+            words.update(basic_tokens(phrase))
+        for topic in self.content.topics.values():
+            words.update(basic_tokens(f"{topic.title} {topic.answer} {topic.more}"))
+        words.update(basic_tokens(" ".join(self.content.synonyms)))
+        return frozenset(w for w in words if len(w) > 1)
+
+    def _canonical_text(self, text: str) -> str:
+        return " ".join(self._canon.apply(basic_tokens(text)))
+
+    def _content_stems(self, tokens: Sequence[str]) -> list[str]:
+        """Stems that can say which topic is meant (who is asking never does)."""
+        return [stem(t) for t in tokens if t not in FUNCTION_WORDS and t not in PERSON_WORDS and t != BREAK]
+
+    def _index_topic(self, topic: Topic) -> _TopicIndex:
+        phrasings = tuple(frozenset(self._content_stems(self._canon.apply(basic_tokens(p))))
+                          for p in topic.phrasings)
+        keyword_stems = self._content_stems(self._canon.apply(basic_tokens(" ".join(topic.keywords))))
+        all_stems = frozenset().union(*phrasings, keyword_stems)
+        prefix = topic.id.split(".")[0]
+        discipline = prefix if prefix in DISCIPLINE_WORDS and topic.id != "ot.mental_health" else None
+        texts = tuple(" ".join(self._canon.apply(basic_tokens(p))) for p in topic.phrasings)
+        anchors = frozenset(keyword_stems) | frozenset(DISCIPLINE_WORDS)
+        return _TopicIndex(topic, discipline, all_stems, phrasings, texts, anchors)
+
+    @staticmethod
+    def _strip_polite(tokens: Sequence[str]) -> list[str]:
+        kept = [t for t in tokens if t not in POLITE]
+        return kept or list(tokens)
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def _correct(self, tokens: list[str]) -> list[str]:
+        """Mend small misrecognitions/typos of domain words ("ocupational" -> "occupational")."""
+        fixed = []
+        for token in tokens:
+            if (len(token) >= 5 and token not in self._vocabulary and token not in FUNCTION_WORDS
+                    and stem(token) not in self._vocabulary_stems):
+                match = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=84)
+                if match is not None:
+                    token = match[0]
+            fixed.append(token)
+        return fixed
+
+    def _command(self, tokens: list[str]) -> tuple[str, float] | None:
+        stripped = self._strip_polite(tokens)
+        if len(stripped) > 8:
+            return None
+        text = " ".join(stripped)
+        exact = self._commands.get(text)
+        if exact is not None:
+            return exact, 1.0
+        match = process.extractOne(text, self._command_keys, scorer=fuzz.ratio, score_cutoff=86)
+        if match is not None and len(stripped) <= 5:
+            return self._commands[match[0]], match[1] / 100
+        return self._contained_command(stripped)
+
+    def _contained_command(self, tokens: list[str]) -> tuple[str, float] | None:
+        """Command phrases inside a short utterance ("sorry can you REPEAT THAT", "SPEAK UP I CAN'T HEAR
+        you"), when they are most of what was said: "my pain won't STOP" is not a command."""
+        meaningful = [t for t in tokens if t not in COMMAND_NOISE]
+        if not meaningful:
+            return None
+        covered: dict[str, set[int]] = {}
+        for phrase, command_id in self._command_phrases:
+            start = 0
+            while (pos := find_phrase(meaningful, phrase, start)) >= 0:
+                covered.setdefault(command_id, set()).update(range(pos, pos + len(phrase)))
+                start = pos + 1
+        if not covered:
+            return None
+        command_id, positions = max(covered.items(), key=lambda item: len(item[1]))
+        share = len(positions) / len(meaningful)
+        return (command_id, 0.7 + 0.3 * share) if share >= 0.6 else None
+
+    def _signal_hits(self, key: str, stem_seq: list[str]) -> list[_Phrase]:
+        return [p for p in self._signals[key] if p.find(stem_seq) >= 0]
+
+    def _triage(self, tokens: list[str]) -> tuple[str, float] | None:
+        stem_seq = stems(tokens)
+        pt_strong, pt_weak = self._signal_hits("pt_strong", stem_seq), self._signal_hits("pt_weak", stem_seq)
+        ot_strong, ot_weak = self._signal_hits("ot_strong", stem_seq), self._signal_hits("ot_weak", stem_seq)
+        pt = 2 * len(pt_strong) + len(pt_weak)
+        ot = 2 * len(ot_strong) + len(ot_weak)
+        if pt == 0 and ot == 0:
+            return None
+        if pt_strong and ot_strong:
+            if pt >= 3 * ot:
+                return "pt", 0.7
+            if ot >= 3 * pt:
+                return "ot", 0.7
+            return "both", 0.8
+        if pt_strong:
+            return "pt", 0.85
+        if ot_strong:
+            return "ot", 0.85
+        if pt > ot:
+            return "pt", 0.6
+        if ot > pt:
+            return "ot", 0.6
+        return "both", 0.5
+
+    def _topic_scores(self, tokens: list[str]) -> list[tuple[float, _TopicIndex]]:
+        content_stems = set(self._content_stems(tokens))
+        if not content_stems:
+            return []
+        text = " ".join(t for t in tokens if t != BREAK)
+        weight = {s: self._idf.get(s, self._unknown_word_weight) for s in content_stems}
+        total = sum(weight.values())
+        mentions = {d for d in DISCIPLINE_WORDS if d in content_stems}
+        scored = []
+        for index in self._topics:
+            coverage = sum(w for s, w in weight.items() if s in index.stems) / total
+            best_phrasing = 0.0
+            for phrasing in index.phrasings:
+                shared = sum(w for s, w in weight.items() if s in phrasing)
+                if shared == 0:
+                    continue
+                union = total + sum(self._idf.get(s, 0.0) for s in phrasing if s not in weight)
+                best_phrasing = max(best_phrasing, shared / union)
+            matched = content_stems & index.stems
+            if not matched or (len(matched) < 2 and not matched & index.anchors):
+                continue  # one incidental word ("what TIME is it") is no evidence for a topic
+            ordered = process.extractOne(text, index.phrasing_texts, scorer=fuzz.ratio)
+            sequence = ordered[1] / 100 if ordered else 0.0
+            score = 0.55 * coverage + 0.35 * best_phrasing + 0.1 * sequence
+            if index.discipline and mentions:
+                if index.discipline not in mentions:
+                    score *= 0.35
+                elif len(mentions) > 1:
+                    score *= 0.8
+            elif index.discipline:
+                score *= 0.9
+            scored.append((score, index))
+        scored.sort(key=lambda pair: -pair[0])
+        return scored
+
+    # -- the decision --------------------------------------------------------------------------------
+
+    def _decision(self, text: str, **fields) -> Decision:
+        base = dict(input=text, transcript=None, topic=None, disposition=None, command=None, confidence=1.0,
+                    confirm=False, runner_up=None)
+        base.update(fields)
+        return Decision(**base)
+
+    def message(self, key: str, **values: str) -> str:
+        values.setdefault("number", self.emergency_number)
+        return self.content.messages[key].format_map(_Blank(values))
+
+    def emergency_answer(self) -> str:
+        return self.content.red_flags.answer.format(number=self.emergency_number)
+
+    def understand(self, text: str) -> Decision:
+        tokens = basic_tokens(text or "")
+        if not [t for t in tokens if t not in FUNCTION_WORDS or t in ("yes", "no", "help", "stop", "more")]:
+            if not self._command(tokens):
+                return self._decision(text, kind="unknown", answer=self.message("not_heard"), confidence=0.0)
+
+        plain = self._red_flags.without_look_alikes(tokens)
+        if self._red_flags.match(plain) is not None:
+            return self._decision(text, kind="triage", disposition="emergency", answer=self.emergency_answer())
+
+        command = self._command(tokens)
+        if command is not None:
+            command_id, confidence = command
+            return self._decision(text, kind="command", command=command_id, confidence=confidence,
+                                  answer=self._command_answer(command_id))
+
+        tokens = self._canon.apply(self._correct(plain))
+        scored = self._topic_scores(tokens)
+        best_score, best = scored[0] if scored else (0.0, None)
+        triage = self._triage(tokens)
+        if triage is not None and self._is_statement_of_difficulty(tokens, best_score):
+            disposition, confidence = triage
+            return self._decision(text, kind="triage", disposition=disposition, confidence=confidence,
+                                  answer=self.content.triage.answers[disposition])
+        if best is None or best_score < TOPIC_MIN:
+            return self._decision(text, kind="unknown", answer=self.message("unknown"),
+                                  confidence=round(best_score, 3))
+        runner_score, runner = scored[1] if len(scored) > 1 else (0.0, None)
+        close = runner is not None and best_score - runner_score < CLEAR_MARGIN
+        confirm = best_score < TOPIC_SURE or close
+        if confirm and close and runner is not None:
+            answer = self.message("did_you_mean_two", first=best.topic.title, second=runner.topic.title)
+        elif confirm:
+            answer = self.message("did_you_mean", title=best.topic.title)
+        else:
+            answer = best.topic.answer
+        return self._decision(text, kind="topic", topic=best.topic.id, confidence=min(1.0, best_score),
+                              confirm=confirm, runner_up=runner.topic.id if runner else None, answer=answer)
+
+    def _is_statement_of_difficulty(self, tokens: list[str], best_topic_score: float) -> bool:
+        """'my knee hurts' is triage; 'what does pt help with' is a topic question."""
+        stem_seq = stems(tokens)
+        personal = any(t in PERSON_WORDS for t in tokens)
+        difficulty = bool(self._signal_hits("difficulty", stem_seq))
+        names_therapy = any(t in DISCIPLINE_WORDS or t == "therapy" for t in tokens)
+        if personal and difficulty:
+            return best_topic_score < 0.75
+        if names_therapy:
+            return False
+        if personal or difficulty:
+            return True
+        return tokens[0] not in QUESTION_WORDS
+
+    def _command_answer(self, command_id: str) -> str:
+        """What `assistant ask` says for a command on its own (the dialog gives the full behaviour)."""
+        replies = {"help": "help", "goodbye": "goodbye", "stop": "stopped", "slower": "rate_slower",
+                   "faster": "rate_faster", "louder": "volume_louder", "softer": "volume_softer",
+                   "repeat": "nothing_to_repeat", "more": "nothing_to_repeat", "yes": "ready", "no": "ready"}
+        return self.message(replies[command_id])
+
+
+class _Blank(dict):
+    """format_map helper: a placeholder without a value is left out rather than raising."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
