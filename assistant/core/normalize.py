@@ -32,7 +32,8 @@ his she her hers one ones some any all just really very quite too also actually 
 know want like would could can will shall may might must have has had get got getting say said go going
 well okay ok oh hey hi hello thanks thank kind sort bit lot lots thing things something anything stuff
 about into up down out over again now today still even much many more most such own other another
-let us wondering wonder question ask asking help exactly
+let us wondering wonder question ask asking exactly anyway anyways supposed usually simple simply plain
+words word guess think maybe perhaps probably kinda sorta yeah
 """.split())
 PERSON_WORDS = frozenset("""
 i me my myself we our us mum dad husband wife son daughter he she him her his they them their grandma

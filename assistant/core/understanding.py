@@ -32,7 +32,7 @@ QUESTION_WORDS = frozenset({"what", "how", "where", "who", "which", "why", "when
                             "can", "could", "should", "will", "would", "tell", "explain", "define"})
 DISCIPLINE_WORDS = {"pt": "pt", "ot": "ot"}
 TOPIC_MIN = 0.30  # below this, nothing in the content answers it: honest "I don't know"
-TOPIC_SURE = 0.52  # at or above this (and clear of the runner-up), answer without asking
+TOPIC_SURE = 0.45  # at or above this (and clear of the runner-up), answer without asking
 CLEAR_MARGIN = 0.06
 BREAK = "\x00"  # stands where a look-alike phrase was removed, so no phrase matches across it
 POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
