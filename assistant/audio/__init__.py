@@ -1,0 +1,1 @@
+"""Audio devices: microphone capture, device discovery and waiting for late devices."""
