@@ -15,7 +15,11 @@ from assistant.config import ConfigError, Settings, apply_overrides, load_settin
 COMMAND_MODULES = [
     "assistant.commands.ask",
     "assistant.commands.content",
+    "assistant.commands.devices",
+    "assistant.commands.doctor",
+    "assistant.commands.history",
     "assistant.commands.service",
+    "assistant.commands.voices",
 ]
 
 # Plain `assistant` with no subcommand is the hands-free conversation.
@@ -90,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
         return int(args.func(args, settings) or 0)
     except ConfigError as exc:
+        if getattr(args, "on_config_error", None):  # `assistant doctor` reports a broken config and goes on
+            return int(args.on_config_error(args, exc) or 0)
         print(f"assistant: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

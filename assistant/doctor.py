@@ -1,0 +1,379 @@
+"""`assistant doctor`: check everything the hands-free assistant needs and say what to fix.
+
+Every check returns a `CheckResult` and never raises: a machine without a sound card, without PortAudio,
+without espeak-ng or with a broken config file gets a report, not a traceback. Speech, recognition and
+audio libraries are imported only inside their checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from assistant.config import DEFAULT_MODELS_DIR, Settings, config_path
+
+DEVICE_TIMEOUT = 3.0  # seconds a device gets to start delivering (or taking) audio
+MIC_BLOCK_SECONDS = 0.2  # how much audio the microphone must deliver
+PORTAUDIO_FIX = "install PortAudio: `sudo apt-get install libportaudio2` (or run `make install`)"
+NO_DEVICE_FIX = ("plug in a USB {thing}; if one is plugged in, check that the sound server runs for this "
+                 "user (`pactl info`) or that ALSA lists it (`{alsa}`), then `python -m sounddevice` to see "
+                 "it{extra}")
+TEXT_FALLBACK = "; meanwhile `assistant listen --text` lets you type questions"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    message: str
+    fix: str | None = None
+    essential: bool = True  # a failing essential check makes `assistant doctor` exit 1
+
+    def line(self) -> str:
+        status = "OK" if self.ok else "PROBLEM"
+        text = f"{status:<8} {self.name}: {self.message}"
+        if not self.ok and self.fix:
+            text += f". Fix: {self.fix}"
+        if not self.ok and not self.essential:
+            text += " (not essential)"
+        return text
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    # ALSA and PortAudio print C-level noise on fd 2 when a device or sound server is missing; the
+    # report says it better. Redirect fd 2 only around the probes.
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class _Unavailable(Exception):
+    def __init__(self, message: str, fix: str):
+        super().__init__(message)
+        self.fix = fix
+
+
+def _sounddevice() -> ModuleType:
+    try:
+        with _quiet_stderr():
+            import sounddevice
+    except OSError as exc:  # libportaudio.so missing
+        raise _Unavailable(f"the PortAudio library is missing ({exc})", PORTAUDIO_FIX) from exc
+    except Exception as exc:  # noqa: BLE001 - PortAudio failed to initialise
+        raise _Unavailable(f"PortAudio cannot start ({exc})", PORTAUDIO_FIX) from exc
+    return sounddevice
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- the checks -----------------------------------------------------------------------------------------
+
+def check_config(config_error: str | None = None) -> CheckResult:
+    path = config_path()
+    if config_error:
+        return CheckResult("config file", False, config_error,
+                           f"correct or remove that line in {path} (defaults were used for the other checks)")
+    if not path.exists():
+        return CheckResult("config file", True, f"none at {path}; the defaults are used")
+    return CheckResult("config file", True, f"{path} is valid")
+
+
+def check_content(settings: Settings) -> CheckResult:
+    from assistant.core.loader import ContentError, load_content
+
+    folder = settings.content_path()
+    try:
+        content = load_content(folder)
+    except ContentError as exc:
+        first = exc.problems[0] if exc.problems else str(exc)
+        return CheckResult("content", False,
+                           f"{len(exc.problems)} problem(s) in {folder}, the first: {first}",
+                           "run `assistant content check` to see them all and fix the YAML")
+    return CheckResult("content", True, f"{len(content.topics)} topics, {len(content.red_flags.rules)} "
+                                        f"red flags, {len(content.commands)} voice commands from {folder}")
+
+
+def check_text_to_speech(settings: Settings) -> CheckResult:
+    name = "text-to-speech"
+    fix = "install the speech engine: `sudo apt-get install espeak-ng` (or run `make install`)"
+    try:
+        from assistant.speech import synth
+    except Exception as exc:  # noqa: BLE001 - pyttsx3 or its espeak library missing
+        return CheckResult(name, False, f"the speech engine cannot be loaded ({_first_line(exc)})",
+                           fix)
+    try:
+        voices = synth.list_voices()
+    except Exception as exc:  # noqa: BLE001
+        return CheckResult(name, False, f"pyttsx3/espeak-ng cannot list voices ({_first_line(exc)})",
+                           fix)
+    if not voices:
+        return CheckResult(name, False, "espeak-ng offers no voices", fix)
+    try:
+        voice = synth.resolve_voice(settings.voice, voices)
+    except Exception as exc:  # noqa: BLE001 - unknown configured voice
+        return CheckResult(name, False, _first_line(exc),
+                           "pick one from `assistant voices` (--voice or `voice:` in the config file)")
+    try:
+        samples = synth.synthesize("Hello.", rate=settings.rate, volume=settings.volume, voice=voice,
+                                   timeout=10.0)
+    except Exception as exc:  # noqa: BLE001
+        return CheckResult(name, False, f"espeak-ng could not speak a test word ({_first_line(exc)})", fix)
+    if len(samples) == 0:
+        return CheckResult(name, False, "espeak-ng produced no audio for a test word", fix)
+    which = voice or "the default voice"
+    return CheckResult(name, True, f"espeak-ng speaks with {which} ({len(voices)} voices available)")
+
+
+def _find_device(spec: str | None, kind: str) -> tuple[Any | None, str]:
+    """The device the assistant would use for `spec` (or None) and a listing of the devices of this kind."""
+    # The same resolution rules the hands-free loop and `assistant devices` use.
+    from assistant.audio.devices import DeviceNotFoundError, list_devices, resolve_device
+
+    with _quiet_stderr():
+        devices = list_devices()
+    usable = [d for d in devices if d.channels(kind) > 0]  # type: ignore[arg-type]
+    listing = "; ".join(f"{d.index}: {d.name}" for d in usable) or "none"
+    try:
+        return resolve_device(spec, kind, devices), listing  # type: ignore[arg-type]
+    except DeviceNotFoundError:
+        return None, listing
+
+
+def _probe_stream(sd: ModuleType, kind: str, device: Any, seconds: float) -> tuple[int, float]:
+    """Open and start a stream; wait until `seconds` of audio passed through it. Returns (frames, peak)."""
+    rate = int(device.default_samplerate) or 16000
+    wanted = max(1, int(rate * seconds))
+    got = {"frames": 0, "peak": 0.0}
+    done = threading.Event()
+
+    def on_input(indata: Any, frames: int, _time: Any, _status: Any) -> None:
+        got["frames"] += frames
+        if len(indata):
+            got["peak"] = max(got["peak"], float(abs(indata).max()))
+        if got["frames"] >= wanted:
+            done.set()
+
+    def on_output(outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        outdata.fill(0)  # silence: the check must not startle anyone
+        got["frames"] += frames
+        if got["frames"] >= wanted:
+            done.set()
+
+    stream_class = sd.InputStream if kind == "input" else sd.OutputStream
+    with _quiet_stderr():
+        stream = stream_class(device=device.index, channels=1, samplerate=rate, dtype="float32",
+                              callback=on_input if kind == "input" else on_output)
+    try:
+        with _quiet_stderr():
+            stream.start()
+        done.wait(DEVICE_TIMEOUT)
+    finally:
+        with _quiet_stderr(), contextlib.suppress(Exception):
+            stream.abort()
+        with _quiet_stderr(), contextlib.suppress(Exception):
+            stream.close()
+    return got["frames"], got["peak"]
+
+
+def _check_device(settings: Settings, kind: str) -> CheckResult:
+    name = "microphone" if kind == "input" else "speaker"
+    spec = settings.input_device if kind == "input" else settings.output_device
+    flag = "--input-device" if kind == "input" else "--output-device"
+    setting = "input_device" if kind == "input" else "output_device"
+    no_device_fix = NO_DEVICE_FIX.format(thing=name, alsa="arecord -l" if kind == "input" else "aplay -l",
+                                         extra=TEXT_FALLBACK if kind == "input" else "")
+    try:
+        sd = _sounddevice()
+    except _Unavailable as exc:
+        return CheckResult(name, False, str(exc), exc.fix)
+    try:
+        device, listing = _find_device(spec, kind)
+    except Exception as exc:  # noqa: BLE001 - PortAudio errors while listing
+        return CheckResult(name, False, f"cannot list the sound devices ({_first_line(exc)})", no_device_fix)
+    if device is None:
+        if spec is None or str(spec).strip().lower() in ("", "default"):
+            return CheckResult(name, False, f"no {name} found (no sound card or sound server); {kind} devices: "
+                                            f"{listing}", no_device_fix)
+        fix = (no_device_fix if listing == "none" else
+               f"choose one of them with {flag} or `{setting}:` in the config file, or plug it in")
+        return CheckResult(name, False, f"no {kind} device matches {spec!r} ({setting}); {kind} devices: "
+                                        f"{listing}", fix)
+    label = f"{device.name!r} (device {device.index})"
+    seconds = MIC_BLOCK_SECONDS if kind == "input" else 0.1
+    try:
+        frames, peak = _probe_stream(sd, kind, device, seconds)
+    except Exception as exc:  # noqa: BLE001 - listed but cannot be opened
+        return CheckResult(name, False, f"{label} is listed but cannot be opened ({_first_line(exc)})",
+                           f"check that no other program holds it and that it is plugged in; or choose "
+                           f"another with {flag}")
+    rate = int(device.default_samplerate) or 16000
+    if frames < int(rate * seconds):
+        verb = "delivered" if kind == "input" else "played"
+        return CheckResult(name, False,
+                           f"{label} opened but {verb} only {frames / rate:.2f} s of audio in "
+                           f"{DEVICE_TIMEOUT:g} s",
+                           f"check the device and its driver, or choose another with {flag}")
+    if kind == "output":
+        return CheckResult(name, True, f"{label} plays audio")
+    level = "silence only: check that it is not muted" if peak == 0.0 else f"peak level {peak:.3f}"
+    return CheckResult(name, True, f"{label} delivers audio ({level})")
+
+
+def check_speaker(settings: Settings) -> CheckResult:
+    return _check_device(settings, "output")
+
+
+def check_microphone(settings: Settings) -> CheckResult:
+    return _check_device(settings, "input")
+
+
+def is_vosk_model(folder: Path) -> bool:
+    """A Vosk model folder has its acoustic model at am/final.mdl (or final.mdl in older models)."""
+    return (folder / "am" / "final.mdl").is_file() or (folder / "final.mdl").is_file()
+
+
+def installed_vosk_models(models_dir: Path | None = None) -> list[Path]:
+    models_dir = models_dir or DEFAULT_MODELS_DIR
+    if not models_dir.is_dir():
+        return []
+    return [p for p in sorted(models_dir.iterdir()) if p.is_dir() and is_vosk_model(p)]
+
+
+def _pocketsphinx_problem() -> str | None:
+    try:
+        import pocketsphinx
+    except Exception as exc:  # noqa: BLE001
+        return f"the pocketsphinx package cannot be imported ({_first_line(exc)})"
+    base = Path(pocketsphinx.get_model_path()) / "en-us"
+    for needed in (base / "en-us", base / "en-us.lm.bin", base / "cmudict-en-us.dict"):
+        if not needed.exists():
+            return f"its bundled English model is incomplete ({needed} is missing)"
+    return None
+
+
+def _vosk_problem() -> str | None:
+    try:
+        with _quiet_stderr():
+            import vosk  # noqa: F401
+    except Exception as exc:  # noqa: BLE001
+        return f"the vosk package cannot be imported ({_first_line(exc)})"
+    return None
+
+
+def check_recognizer(settings: Settings) -> CheckResult:
+    name = "recognizer"
+    reinstall = "reinstall the Python packages: `make install`"
+    engine = (settings.engine or "auto").lower()
+    if engine == "pocketsphinx":
+        problem = _pocketsphinx_problem()
+        if problem:
+            return CheckResult(name, False, f"PocketSphinx: {problem}", reinstall)
+        return CheckResult(name, True, "PocketSphinx English (built in), as configured")
+    if settings.model:
+        folder = Path(settings.model).expanduser()
+        if not folder.is_dir():
+            return CheckResult(name, False, f"the configured Vosk model folder {folder} does not exist",
+                               "install one with `assistant model install`, or correct --model / `model:`")
+        if not is_vosk_model(folder):
+            return CheckResult(name, False, f"{folder} is not a Vosk model (no am/final.mdl)",
+                               "point --model / `model:` at the unpacked model folder, or "
+                               "`assistant model install`")
+        problem = _vosk_problem()
+        if problem:
+            return CheckResult(name, False, f"Vosk: {problem}", reinstall)
+        return CheckResult(name, True, f"Vosk with the model {folder}")
+    models = installed_vosk_models()
+    if models:
+        problem = _vosk_problem()
+        if problem:
+            return CheckResult(name, False, f"Vosk: {problem}", reinstall)
+        return CheckResult(name, True, f"Vosk with the model {models[0].name} in {DEFAULT_MODELS_DIR}")
+    if engine == "vosk":
+        return CheckResult(name, False, f"the Vosk engine is chosen but no Vosk model is installed in "
+                                        f"{DEFAULT_MODELS_DIR}",
+                           "run `assistant model install`, or use --engine auto for PocketSphinx")
+    problem = _pocketsphinx_problem()
+    if problem:
+        return CheckResult(name, False, f"no Vosk model installed and PocketSphinx is unusable: {problem}",
+                           f"{reinstall}, or `assistant model install` for Vosk")
+    return CheckResult(name, True, "no Vosk model installed: PocketSphinx English (built in) will be used; "
+                                   "`assistant model install` for Vosk")
+
+
+def check_conversation_log(settings: Settings) -> CheckResult:
+    from assistant.history import ConversationLog
+
+    name = "conversation log"
+    if not settings.log_enabled:
+        return CheckResult(name, True, "off (--no-log or `log_enabled: false`)")
+    history = ConversationLog()
+    problem = history.check()
+    if problem:
+        return CheckResult(name, False, f"cannot be written ({problem})",
+                           f"make {history.path.parent} a folder this user can write, free disk space, "
+                           "or turn the log off with --no-log", essential=False)
+    return CheckResult(name, True, f"{history.path} is writable (owner-only)")
+
+
+def check_alert(settings: Settings) -> CheckResult:
+    name = "caregiver alert"
+    if not settings.alert_command:
+        return CheckResult(name, True, f"none configured (optional: `alert_command:` in {config_path()})")
+    program = settings.alert_command[0]
+    found = shutil.which(program)
+    if found is None:
+        return CheckResult(name, False, f"the alert program {program!r} is not found or not executable",
+                           "install it, give its full path in `alert_command:`, or `chmod +x` it")
+    if settings.alert_timeout <= 0:
+        return CheckResult(name, False, f"alert_timeout is {settings.alert_timeout:g}",
+                           "set `alert_timeout:` to the seconds the program may take, e.g. 10")
+    return CheckResult(name, True, f"will run {found} (timeout {settings.alert_timeout:g} s); not run now")
+
+
+def run_checks(settings: Settings, config_error: str | None = None,
+               on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
+    """Run every check in order; `on_result` sees each result as soon as it is known."""
+    checks: list[tuple[str, Callable[[], CheckResult]]] = [
+        ("config file", lambda: check_config(config_error)),
+        ("content", lambda: check_content(settings)),
+        ("text-to-speech", lambda: check_text_to_speech(settings)),
+        ("speaker", lambda: check_speaker(settings)),
+        ("microphone", lambda: check_microphone(settings)),
+        ("recognizer", lambda: check_recognizer(settings)),
+        ("conversation log", lambda: check_conversation_log(settings)),
+        ("caregiver alert", lambda: check_alert(settings)),
+    ]
+    results = []
+    for name, check in checks:
+        try:
+            result = check()
+        except Exception as exc:  # noqa: BLE001 - a broken check is reported, never a traceback
+            result = CheckResult(name, False, f"the check itself failed ({type(exc).__name__}: "
+                                              f"{_first_line(exc)})", "please report this")
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
