@@ -1,0 +1,292 @@
+"""Play audio on the chosen output device with sounddevice, stoppable at once from another thread.
+
+A `Playback` is one open OutputStream fed with chunks (the speaker queues sentences as they are
+synthesized); its callback plays them in order, plays silence while the next chunk is not ready, and
+stops when told to. `Player` is the simple front: `play(samples)` blocks, `stop()` silences it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from assistant.speech.synth import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+# Measured on the virtual PulseAudio speaker (ALSA pulse plugin): with 40-80 ms of output buffering
+# nearly every new stream underruns at its start (alsa-lib prints "underrun occurred") and loses its
+# first 20-45 ms of sound; with 100 ms it does not, and stop is still heard within ~35 ms. The short
+# lead-in silence keeps the speech itself clear of whatever a device does at stream start; it plays
+# while the first sentence is synthesized, so it costs almost nothing.
+LEAD_IN_SECONDS = 0.05
+LATENCY_SECONDS = 0.1
+STOP_GRACE_SECONDS = 0.1  # after stop(), how long the callback gets before the stream is aborted
+
+
+class OutputDeviceError(RuntimeError):
+    """The output device is missing or unusable; the message says how to fix it."""
+
+
+def _sounddevice() -> ModuleType:
+    try:
+        import sounddevice
+    except OSError as exc:  # PortAudio shared library missing
+        raise OutputDeviceError(f"Audio output is unavailable ({exc}); install PortAudio with "
+                                "`sudo apt-get install libportaudio2` (or run `make install`).") from exc
+    return sounddevice
+
+
+def output_devices() -> list[dict[str, Any]]:
+    """Devices that can play sound, as sounddevice describes them (with their index)."""
+    sd = _sounddevice()
+    try:
+        return [dict(d) for d in sd.query_devices() if d["max_output_channels"] > 0]
+    except sd.PortAudioError as exc:
+        raise OutputDeviceError(f"Cannot list audio devices: {exc}") from exc
+
+
+def resolve_output_device(spec: str | int | None) -> int | None:
+    """An output device index from an index or (part of) a name; None means the system default."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        devices = output_devices()
+        if not devices:
+            raise OutputDeviceError("No audio output device found. Connect a speaker (or start PulseAudio), "
+                                    "then pick it with --output-device (see `python -m sounddevice`).")
+        return None
+    devices = output_devices()
+    listing = "; ".join(f"{d['index']}: {d['name']}" for d in devices) or "none"
+    text = str(spec).strip()
+    if text.lstrip("-").isdigit():
+        index = int(text)
+        if any(d["index"] == index for d in devices):
+            return index
+        raise OutputDeviceError(f"Output device {index} does not exist or cannot play sound. "
+                                f"Output devices: {listing}. Pick one with --output-device INDEX|NAME.")
+    lowered = text.lower()
+    exact = [d for d in devices if d["name"].lower() == lowered]
+    partial = [d for d in devices if lowered in d["name"].lower()]
+    found = exact or partial
+    if not found:
+        raise OutputDeviceError(f"No output device matches '{text}'. Output devices: {listing}. "
+                                "Pick one with --output-device INDEX|NAME.")
+    return int(found[0]["index"])
+
+
+class Playback:
+    """One output stream playing fed chunks in order; `stop()` from any thread silences it."""
+
+    def __init__(self, device: str | int | None = None, samplerate: int = SAMPLE_RATE,
+                 lead_in: float = LEAD_IN_SECONDS, latency: float = LATENCY_SECONDS) -> None:
+        self._sd = _sounddevice()
+        self._device = resolve_output_device(device)
+        self._in_rate = samplerate
+        self._rate = self._pick_rate(samplerate)
+        self._latency = latency
+        self._chunks: deque[tuple[np.ndarray, bool]] = deque()
+        self._current: np.ndarray | None = None
+        self._current_is_speech = False
+        self._pos = 0
+        self._fed_frames = 0
+        self._feeding_done = False
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._stream: Any = None
+        self._close_lock = threading.Lock()
+        self.started_at: float | None = None
+        self.first_sample_at: float | None = None  # perf_counter when the first fed sample went out
+        self.first_sample_dac_at: float | None = None  # ... and when PortAudio expects it at the speaker
+        self.stopped_at: float | None = None
+        self.silenced_at: float | None = None  # when the stream stopped producing sound after stop()
+        self.underruns = 0
+        self.drained = False  # the callback played everything that was fed
+        self.failure: str | None = None  # why playback ended early without stop(): stalled or lost device
+        if lead_in > 0:
+            self._queue(np.zeros(int(lead_in * self._rate), dtype=np.int16), speech=False)
+
+    def _pick_rate(self, samplerate: int) -> int:
+        """Use the synthesis rate when the device takes it, else the device's own (and resample)."""
+        sd = self._sd
+        try:
+            sd.check_output_settings(self._device, samplerate=samplerate, channels=1, dtype="int16")
+            return samplerate
+        except (sd.PortAudioError, ValueError):
+            info = sd.query_devices(self._device if self._device is not None else sd.default.device[1])
+            return int(info["default_samplerate"])
+
+    @property
+    def latency(self) -> float:
+        """The output latency PortAudio reports for the open stream (seconds)."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+    @property
+    def active(self) -> bool:
+        return self._stream is not None and not self._done.is_set()
+
+    def start(self) -> Playback:
+        sd = self._sd
+        try:
+            self._stream = sd.OutputStream(
+                device=self._device, samplerate=self._rate, channels=1, dtype="int16",
+                latency=self._latency, callback=self._callback, finished_callback=self._done.set,
+            )
+            self.started_at = time.perf_counter()
+            self._stream.start()
+        except (sd.PortAudioError, ValueError, OSError) as exc:
+            self.close()
+            name = f"output device {self._device}" if self._device is not None else "the default output device"
+            raise OutputDeviceError(f"Cannot play sound on {name}: {exc}. Check the speaker is connected, "
+                                    "or pick another with --output-device.") from exc
+        return self
+
+    def feed(self, samples: np.ndarray, samplerate: int | None = None) -> None:
+        """Queue int16 (or float -1..1) mono samples to play after what is already queued."""
+        samples = np.asarray(samples)
+        if samples.dtype.kind == "f":
+            samples = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+        samples = samples.astype(np.int16, copy=False).reshape(-1)
+        rate = samplerate or self._in_rate
+        if rate != self._rate and len(samples):
+            import soxr
+
+            samples = soxr.resample(samples, rate, self._rate).astype(np.int16)
+        if len(samples):
+            self._queue(samples, speech=True)
+
+    def _queue(self, samples: np.ndarray, speech: bool) -> None:
+        self._fed_frames += len(samples)
+        self._chunks.append((samples, speech))
+
+    def finish(self) -> None:
+        """No more chunks: the stream ends once everything queued has played."""
+        self._feeding_done = True
+
+    def stop(self) -> None:
+        """Silence now (callable from any thread); wait() then returns False."""
+        if not self._stop.is_set():
+            self.stopped_at = time.perf_counter()
+            self._stop.set()
+
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.underruns += 1
+        if self._stop.is_set():
+            outdata.fill(0)
+            if self.silenced_at is None:
+                self.silenced_at = time.perf_counter()
+            raise self._sd.CallbackAbort
+        out = outdata[:, 0]
+        filled = 0
+        while filled < frames:
+            if self._current is None:
+                if not self._chunks:
+                    break
+                self._current, self._current_is_speech = self._chunks.popleft()
+                self._pos = 0
+            take = min(frames - filled, len(self._current) - self._pos)
+            out[filled:filled + take] = self._current[self._pos:self._pos + take]
+            if self._current_is_speech and self.first_sample_at is None and take > 0:
+                now = time.perf_counter()
+                ahead = time_info.outputBufferDacTime - time_info.currentTime
+                ahead = ahead if 0.0 <= ahead < 2.0 else 0.0  # some backends report no clock
+                self.first_sample_at = now
+                self.first_sample_dac_at = now + ahead + filled / self._rate
+            filled += take
+            self._pos += take
+            if self._pos >= len(self._current):
+                self._current = None
+        if filled < frames:
+            out[filled:] = 0  # next sentence not synthesized yet (or the end): silence, never stall
+            if self._feeding_done and self._current is None and not self._chunks:
+                self.drained = True
+                raise self._sd.CallbackStop  # PortAudio plays out what is buffered, then finishes
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until everything played (True) or stop()/timeout/device trouble ended it (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.wait(0.02):
+            now = time.monotonic()
+            if self._stop.is_set() and self.stopped_at is not None and \
+                    time.perf_counter() - self.stopped_at > STOP_GRACE_SECONDS:
+                break  # the callback did not run in time (stalled device): abort below
+            if self._feeding_done and self.started_at is not None:
+                # A stalled device never finishes: give up well after the audio should have ended
+                # (generously: a loaded machine's sound server can run late by a second or two).
+                expected = 1.5 * self._fed_frames / self._rate + self.latency + 3.0
+                if time.perf_counter() - self.started_at > expected:
+                    self.failure = "the output device stopped playing (stalled)"
+                    self.stop()
+                    break
+            if deadline is not None and now > deadline:
+                break
+        stopped = self._stop.is_set()
+        completed = self._done.is_set() and self.drained and not stopped
+        if self._done.is_set() and not self.drained and not stopped and self.failure is None:
+            self.failure = "the output device failed during playback"
+        self.close()
+        return completed
+
+    def close(self) -> None:
+        with self._close_lock:
+            stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            if not self._done.is_set():
+                stream.abort()
+            stream.close()
+        except Exception as exc:  # noqa: BLE001 - a dying device must not crash the caller
+            log.debug("closing the output stream failed: %s", exc)
+        finally:
+            if self._stop.is_set() and self.silenced_at is None:
+                self.silenced_at = time.perf_counter()
+            self._done.set()
+
+
+class Player:
+    """Plays whole buffers on one output device; `stop()` from another thread ends playback quickly."""
+
+    def __init__(self, device: str | int | None = None, lead_in: float = LEAD_IN_SECONDS,
+                 latency: float = LATENCY_SECONDS) -> None:
+        self.device = device
+        self.lead_in = lead_in
+        self.latency = latency
+        self._current: Playback | None = None
+        self._lock = threading.Lock()
+
+    def open(self, samplerate: int = SAMPLE_RATE) -> Playback:
+        """Start a stream to feed chunk by chunk; Player.stop() stops it too."""
+        playback = Playback(self.device, samplerate, lead_in=self.lead_in, latency=self.latency)
+        with self._lock:
+            self._current = playback
+        return playback.start()
+
+    def play(self, samples: np.ndarray, samplerate: int = SAMPLE_RATE) -> bool:
+        """Play and block; True when it played to the end, False when stopped."""
+        playback = self.open(samplerate)
+        try:
+            playback.feed(samples, samplerate)
+            playback.finish()
+            return playback.wait()
+        finally:
+            playback.close()
+            with self._lock:
+                if self._current is playback:
+                    self._current = None
+
+    def stop(self) -> None:
+        with self._lock:
+            current = self._current
+        if current is not None:
+            current.stop()
+
+    @property
+    def is_playing(self) -> bool:
+        with self._lock:
+            return self._current is not None and self._current.active
