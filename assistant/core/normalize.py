@@ -36,14 +36,15 @@ let us wondering wonder question ask asking exactly anyway anyways supposed usua
 words word guess think maybe perhaps probably kinda sorta yeah
 """.split())
 PERSON_WORDS = frozenset("""
-i me my myself we our us mum dad husband wife son daughter he she him her his they them their grandma
+i me my myself we our us mum dad husband wife son daughter he she him her his grandma
 grandpa grandmother grandfather granny nan nana grandad partner brother sister friend aunt uncle child
 kid kids baby boy girl patient neighbour neighbor
 """.split())
 NEGATIONS = frozenset({"no", "not", "never", "without", "nor"})
 
 _stemmer = snowballstemmer.stemmer("english")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
+                              "\u2032": "'"})
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -58,13 +59,14 @@ def _join_spelled_letters(tokens: list[str]) -> list[str]:
     run: list[str] = []
 
     def flush() -> None:
-        if len(run) >= 2 and run[0] in ("a", "i") and len(run) >= 3:
-            result.append(run[0])
-            result.append("".join(run[1:]))
-        elif len(run) >= 2 and not (run[0] in ("a", "i") and len(run) == 2):
-            result.append("".join(run))
+        # "a" and "i" at either end of a run are words: "is a p t a doctor" -> is a pt a doctor
+        head = [run.pop(0)] if len(run) >= 3 and run[0] in ("a", "i") else []
+        tail = [run.pop()] if len(run) >= 3 and run[-1] in ("a", "i") else []
+        if len(run) >= 2 and not (len(run) == 2 and (run[0] in ("a", "i") or run[-1] in ("a", "i"))):
+            letters = ["".join(run)]
         else:
-            result.extend(run)
+            letters = list(run)
+        result.extend(head + letters + tail)
         run.clear()
 
     for token in tokens:
@@ -79,7 +81,8 @@ def _join_spelled_letters(tokens: list[str]) -> list[str]:
 
 def basic_tokens(text: str) -> list[str]:
     """Lower-cased words with contractions expanded, possessive 's dropped and fillers removed."""
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    # Apostrophe look-alikes first: NFKC would turn an acute accent into a combining mark.
+    text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHES)).translate(_APOSTROPHES).lower()
     text = text.replace(".", " ")  # "o.t." -> "o t", "p.t" -> "p t"
     tokens: list[str] = []
     for word in _WORD.findall(text):

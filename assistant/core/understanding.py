@@ -39,7 +39,8 @@ POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "j
 # Words around a command that do not change it ("can you talk A BIT slower FOR ME").
 COMMAND_NOISE = frozenset(POLITE) | frozenset({
     "a", "bit", "little", "the", "that", "this", "it", "sorry", "so", "and", "me", "for", "will", "i",
-    "am", "is", "are", "your", "my", "to", "be", "oh", "well", "right", "there", "way", "much",
+    "am", "is", "are", "your", "my", "to", "be", "oh", "well", "right", "there", "way", "much", "then", "very",
+    "questions", "question", "kind", "sort", "of", "things",
 })
 
 
@@ -56,7 +57,10 @@ class _Phrase:
 
 
 def _negated(tokens: Sequence[str], position: int, window: int) -> bool:
-    return any(t in NEGATIONS for t in tokens[max(0, position - window):position])
+    """'no chest pain', 'never had a seizure'. A 'no' further back is an answer, not a negation:
+    'no, she's not breathing'."""
+    before = tokens[max(0, position - window):position]
+    return any(t in NEGATIONS and (t != "no" or i == len(before) - 1) for i, t in enumerate(before))
 
 
 def _first_unnegated(phrases: Sequence[_Phrase], tokens: Sequence[str], stem_seq: Sequence[str],
@@ -73,7 +77,7 @@ def _first_unnegated(phrases: Sequence[_Phrase], tokens: Sequence[str], stem_seq
 class _RedFlagMatcher:
     def __init__(self, content: Content):
         self.exclusions = sorted({_Phrase.of(p) for p in content.red_flags.not_emergency},
-                                 key=lambda p: -len(p.stems))
+                                 key=lambda p: (-len(p.stems), p.stems))
         self.rules = [
             (rule.id, [_Phrase.of(p) for p in rule.phrases],
              [[[_Phrase.of(word) for word in group] for group in combo] for combo in rule.combos])
@@ -94,7 +98,7 @@ class _RedFlagMatcher:
         """`tokens` already without look-alikes."""
         stem_seq = stems(tokens)
         for rule_id, phrases, combos in self.rules:
-            if _first_unnegated(phrases, tokens, stem_seq, window=2) >= 0:
+            if _first_unnegated(phrases, tokens, stem_seq, window=3) >= 0:
                 return rule_id
             for groups in combos:
                 if all(_first_unnegated(group, tokens, stem_seq, window=3) >= 0 for group in groups):
@@ -133,8 +137,9 @@ class Understander:
             if (phrase := tuple(t for t in key.split() if t not in COMMAND_NOISE))
         ]
         triage = content.triage
+        # One entry per stem sequence: "dress" and "dressed" are one signal, not two.
         self._signals = {
-            key: [_Phrase.of(self._canonical_text(p)) for p in phrases]
+            key: sorted({_Phrase.of(self._canonical_text(p)) for p in phrases}, key=lambda p: p.stems)
             for key, phrases in (("pt_strong", triage.pt_strong), ("pt_weak", triage.pt_weak),
                                  ("ot_strong", triage.ot_strong), ("ot_weak", triage.ot_weak),
                                  ("difficulty", triage.difficulty_cues))
@@ -157,7 +162,7 @@ class Understander:
         for phrase in self.content.domain_phrases():
             words.update(basic_tokens(phrase))
         for topic in self.content.topics.values():
-            words.update(basic_tokens(f"{topic.title} {topic.answer} {topic.more}"))
+            words.update(basic_tokens(f"{topic.title} {topic.answer} {topic.more} {' '.join(topic.keywords)}"))
         words.update(basic_tokens(" ".join(self.content.synonyms)))
         return frozenset(w for w in words if len(w) > 1)
 
@@ -322,7 +327,8 @@ class Understander:
             return self._decision(text, kind="command", command=command_id, confidence=confidence,
                                   answer=self._command_answer(command_id))
 
-        tokens = self._canon.apply(self._correct(plain))
+        # Look-alikes only matter for red flags: "help with" must still count for "what does pt help with".
+        tokens = self._canon.apply(self._correct(tokens))
         scored = self._topic_scores(tokens)
         best_score, best = scored[0] if scored else (0.0, None)
         triage = self._triage(tokens)
