@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "assistant.commands.devices",
     "assistant.commands.doctor",
     "assistant.commands.history",
+    "assistant.commands.listen",
     "assistant.commands.service",
     "assistant.commands.voices",
 ]

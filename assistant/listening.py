@@ -1,0 +1,135 @@
+"""Microphone -> recognizer -> conversation: the hands-free loop and `listen --once`.
+
+The loop survives every device problem: a microphone that is missing, unplugged or whose sound server
+restarts is reported once in the status line and reopened with a growing pause, until it works again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from assistant.audio.microphone import Microphone, MicrophoneError
+from assistant.audio.segmenter import Segmenter
+from assistant.config import Settings
+from assistant.conversation import Conversation
+from assistant.core.decision import Decision
+from assistant.core.understanding import Understander
+from assistant.runtime import load_content_or_exit
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0)  # seconds between attempts to reopen a failed microphone
+ONCE_MAX_WAIT = 10.0  # `listen --once`: give up when nobody speaks for this long
+
+
+def _segmenter(settings: Settings, rate: int) -> Segmenter:
+    return Segmenter(rate=rate, end_silence=settings.endpoint_silence, max_utterance=settings.max_utterance)
+
+
+def _open_recognizer(settings: Settings, conversation_phrases: list[str] | None = None):
+    from assistant.recognition import open_recognizer
+
+    content = load_content_or_exit(settings)
+    return open_recognizer(settings, content, extra_phrases=conversation_phrases or [])
+
+
+def listen_once(settings: Settings) -> Decision:
+    """Record one utterance from the microphone and decide on it (no speaking)."""
+    content = load_content_or_exit(settings)
+    understander = Understander(content, emergency_number=settings.emergency_number)
+    recognizer = _open_recognizer(settings)
+    try:
+        with Microphone(settings.input_device, rate=recognizer.sample_rate) as mic:
+            print("Listening: ask your question.", file=sys.stderr, flush=True)
+            utterance = mic.record_utterance(_segmenter(settings, mic.rate), max_wait=ONCE_MAX_WAIT)
+    except MicrophoneError as exc:
+        return _error_decision("microphone", f"{exc}")
+    if utterance is None:
+        return _error_decision("microphone", f"no speech heard within {ONCE_MAX_WAIT:.0f} seconds")
+    transcript = recognizer.transcribe(utterance.audio)
+    decision = understander.understand(transcript.text)
+    return dataclasses.replace(decision, input="microphone", transcript=transcript.text)
+
+
+def _error_decision(source: str, problem: str) -> Decision:
+    return Decision(input=source, transcript=None, kind="unknown", topic=None, disposition=None, command=None,
+                    answer=problem, confidence=0.0, confirm=False, error=problem)
+
+
+def _watch_speaking(conversation: Conversation, stop: threading.Event) -> None:
+    """Starts the follow-up window when an answer has finished playing, not when it started."""
+    was_speaking = False
+    while not stop.wait(0.1):
+        speaking = conversation.speaker.is_speaking
+        if was_speaking and not speaking:
+            conversation.speaking_finished()
+        was_speaking = speaking
+
+
+def run_hands_free(conversation: Conversation, settings: Settings, status: Callable[[str], None],
+                   service: bool = False) -> int:
+    wake = settings.wake_phrase if settings.wake_phrase and settings.wake_phrase.lower() != "off" else None
+    recognizer = _open_recognizer(settings, [wake] if wake else [])
+    status(f"speech recognizer: {recognizer.description}")
+    if service:  # USB devices can come up after the service starts: wait for them instead of failing
+        from assistant.audio.wait import wait_for_input_device, wait_for_output_device
+
+        wait_for_input_device(settings.input_device, on_wait=lambda progress: status(progress.message))
+        wait_for_output_device(settings.output_device, on_wait=lambda progress: status(progress.message))
+    mic = Microphone(settings.input_device, rate=recognizer.sample_rate)
+    attempt = 0
+    while True:
+        try:
+            mic.open()
+            break
+        except MicrophoneError as exc:
+            if not service and sys.stdin.isatty():
+                status(f"{exc}\nNo microphone: type your questions instead (Ctrl-C to quit).")
+                from assistant.commands.listen import _typed
+
+                return _typed(conversation, status)
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            status(f"{exc} Trying again in {delay:.0f} s.")
+            time.sleep(delay)
+            attempt += 1
+    stop_watch = threading.Event()
+    watcher = threading.Thread(target=_watch_speaking, args=(conversation, stop_watch), daemon=True)
+    watcher.start()
+    conversation.greet(ready=True)
+    try:
+        _listen(conversation, mic, recognizer, settings, status)
+    finally:
+        stop_watch.set()
+        mic.close()
+        conversation.speaker.stop()
+    return 0
+
+
+def _listen(conversation: Conversation, mic: Microphone, recognizer, settings: Settings,
+            status: Callable[[str], None]) -> None:
+    attempt = 0
+    status("listening")
+    while not conversation.finished.is_set():
+        try:
+            for utterance in mic.utterances(_segmenter(settings, mic.rate), stop=conversation.finished):
+                attempt = 0
+                transcript = recognizer.transcribe(utterance.audio)
+                if transcript.text:
+                    conversation.hear(transcript.text)
+                    if not conversation.finished.is_set():
+                        status("listening")
+        except MicrophoneError as exc:
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            status(f"microphone problem: {exc} Trying again in {delay:.0f} s.")
+            conversation.finished.wait(delay)
+            attempt += 1
+            try:
+                mic.reopen(refresh=True)
+                status("microphone back: listening")
+            except MicrophoneError as again:
+                log.debug("microphone still unavailable: %s", again)
