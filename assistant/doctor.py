@@ -8,15 +8,24 @@ audio libraries are imported only inside their checks.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+# Only the device helpers: they import sounddevice (and so PortAudio) when a check calls them.
+from assistant.audio.devices import (
+    DeviceNotFoundError,
+    SoundSystemError,
+    is_default_spec,
+    list_devices,
+    quiet_stderr,
+    resolve_device,
+    sounddevice,
+)
 from assistant.config import DEFAULT_MODELS_DIR, Settings, config_path
 
 DEVICE_TIMEOUT = 3.0  # seconds a device gets to start delivering (or taking) audio
@@ -48,25 +57,6 @@ class CheckResult:
 
 # -- helpers ------------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    # ALSA and PortAudio print C-level noise on fd 2 when a device or sound server is missing; the
-    # report says it better. Redirect fd 2 only around the probes.
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class _Unavailable(Exception):
     def __init__(self, message: str, fix: str):
         super().__init__(message)
@@ -74,14 +64,15 @@ class _Unavailable(Exception):
 
 
 def _sounddevice() -> ModuleType:
+    # ALSA and PortAudio print C-level noise on fd 2 when a device or sound server is missing; the
+    # report says it better.
     try:
-        with _quiet_stderr():
-            import sounddevice
-    except OSError as exc:  # libportaudio.so missing
-        raise _Unavailable(f"the PortAudio library is missing ({exc})", PORTAUDIO_FIX) from exc
+        with quiet_stderr():
+            return sounddevice()
+    except SoundSystemError as exc:  # libportaudio.so missing
+        raise _Unavailable(f"the PortAudio library is missing ({exc.__cause__ or exc})", PORTAUDIO_FIX) from exc
     except Exception as exc:  # noqa: BLE001 - PortAudio failed to initialise
         raise _Unavailable(f"PortAudio cannot start ({exc})", PORTAUDIO_FIX) from exc
-    return sounddevice
 
 
 def _first_line(exc: BaseException) -> str:
@@ -150,9 +141,7 @@ def check_text_to_speech(settings: Settings) -> CheckResult:
 def _find_device(spec: str | None, kind: str) -> tuple[Any | None, str]:
     """The device the assistant would use for `spec` (or None) and a listing of the devices of this kind."""
     # The same resolution rules the hands-free loop and `assistant devices` use.
-    from assistant.audio.devices import DeviceNotFoundError, list_devices, resolve_device
-
-    with _quiet_stderr():
+    with quiet_stderr():
         devices = list_devices()
     usable = [d for d in devices if d.channels(kind) > 0]  # type: ignore[arg-type]
     listing = "; ".join(f"{d.index}: {d.name}" for d in usable) or "none"
@@ -183,17 +172,17 @@ def _probe_stream(sd: ModuleType, kind: str, device: Any, seconds: float) -> tup
             done.set()
 
     stream_class = sd.InputStream if kind == "input" else sd.OutputStream
-    with _quiet_stderr():
+    with quiet_stderr():
         stream = stream_class(device=device.index, channels=1, samplerate=rate, dtype="float32",
                               callback=on_input if kind == "input" else on_output)
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             stream.start()
         done.wait(DEVICE_TIMEOUT)
     finally:
-        with _quiet_stderr(), contextlib.suppress(Exception):
+        with quiet_stderr(), contextlib.suppress(Exception):
             stream.abort()
-        with _quiet_stderr(), contextlib.suppress(Exception):
+        with quiet_stderr(), contextlib.suppress(Exception):
             stream.close()
     return got["frames"], got["peak"]
 
@@ -214,7 +203,7 @@ def _check_device(settings: Settings, kind: str) -> CheckResult:
     except Exception as exc:  # noqa: BLE001 - PortAudio errors while listing
         return CheckResult(name, False, f"cannot list the sound devices ({_first_line(exc)})", no_device_fix)
     if device is None:
-        if spec is None or str(spec).strip().lower() in ("", "default"):
+        if is_default_spec(spec):
             return CheckResult(name, False, f"no {name} found (no sound card or sound server); {kind} devices: "
                                             f"{listing}", no_device_fix)
         fix = (no_device_fix if listing == "none" else
@@ -276,7 +265,7 @@ def _pocketsphinx_problem() -> str | None:
 
 def _vosk_problem() -> str | None:
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             import vosk  # noqa: F401
     except Exception as exc:  # noqa: BLE001
         return f"the vosk package cannot be imported ({_first_line(exc)})"

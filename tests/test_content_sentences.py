@@ -12,7 +12,6 @@ import pytest
 
 from assistant.commands.content import SentenceCase, read_sentence_tests
 from assistant.core.content import COMMAND_IDS, TOPIC_IDS
-from assistant.core.loader import load_content
 from assistant.core.normalize import basic_tokens
 from assistant.core.understanding import Understander
 
@@ -25,16 +24,6 @@ CASES, PROBLEMS = read_sentence_tests(SENTENCES)
 
 def _case_id(case: SentenceCase) -> str:
     return f"{case.file.stem}:{case.line}:{case.sentence}"
-
-
-@pytest.fixture(scope="module")
-def content():
-    return load_content(CONTENT)
-
-
-@pytest.fixture(scope="module")
-def understander(content) -> Understander:
-    return Understander(content)
 
 
 def test_sentence_files_are_valid(content):

@@ -3,15 +3,10 @@ look-alikes that must NOT raise the alarm."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from assistant.core.loader import load_content
 from assistant.core.normalize import basic_tokens
 from assistant.core.understanding import Understander
-
-CONTENT = Path(__file__).resolve().parent.parent / "content"
 
 EMERGENCIES = {
     "stroke": [
@@ -169,16 +164,6 @@ NEGATED = [
     ("i'm not suicidal", None),
     ("no i'm not having chest pain", "pt"),
 ]
-
-
-@pytest.fixture(scope="module")
-def content():
-    return load_content(CONTENT)
-
-
-@pytest.fixture(scope="module")
-def understander(content) -> Understander:
-    return Understander(content)
 
 
 def _rule_that_fires(understander: Understander, text: str) -> str | None:

@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,15 +26,6 @@ LONG_ANSWER = " ".join([ANSWER] * 6)  # about 40 s of speech
 WINDOW = RECORD_RATE // 100  # 10 ms
 LOUD = 300.0  # RMS over 10 ms; the null sink gives digital silence, speech is in the thousands
 STRAY_PROCESSES = {"aplay", "espeak", "espeak-ng"}
-
-
-@pytest.fixture
-def private_tmp(tmp_path, monkeypatch) -> Path:
-    """Route every tempfile of this process into an empty folder, to see what is left behind."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def segments(audio: np.ndarray, min_gap: float = 0.15) -> list[tuple[float, float]]:

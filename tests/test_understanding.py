@@ -15,22 +15,11 @@ import yaml
 
 from assistant.core.content import COMMAND_IDS
 from assistant.core.decision import Decision
-from assistant.core.loader import load_content
 from assistant.core.understanding import TOPIC_MIN, Understander
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
 CONTRACT_KEYS = ["input", "transcript", "kind", "topic", "disposition", "command", "answer", "confidence", "confirm"]
-
-
-@pytest.fixture(scope="module")
-def content():
-    return load_content(CONTENT)
-
-
-@pytest.fixture(scope="module")
-def understander(content) -> Understander:
-    return Understander(content)
 
 
 # -- the decision's fields ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.audio import devices
 from assistant.speech.synth import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -36,47 +37,35 @@ class OutputDeviceError(RuntimeError):
 
 def _sounddevice() -> ModuleType:
     try:
-        import sounddevice
-    except OSError as exc:  # PortAudio shared library missing
-        raise OutputDeviceError(f"Audio output is unavailable ({exc}); install PortAudio with "
-                                "`sudo apt-get install libportaudio2` (or run `make install`).") from exc
-    return sounddevice
-
-
-def output_devices() -> list[dict[str, Any]]:
-    """Devices that can play sound, as sounddevice describes them (with their index)."""
-    sd = _sounddevice()
-    try:
-        return [dict(d) for d in sd.query_devices() if d["max_output_channels"] > 0]
-    except sd.PortAudioError as exc:
-        raise OutputDeviceError(f"Cannot list audio devices: {exc}") from exc
+        return devices.sounddevice()
+    except devices.SoundSystemError as exc:  # PortAudio shared library missing
+        raise OutputDeviceError(f"Audio output is unavailable: {exc}.") from exc
 
 
 def resolve_output_device(spec: str | int | None) -> int | None:
-    """An output device index from an index or (part of) a name; None means the system default."""
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
-        devices = output_devices()
-        if not devices:
+    """An output device index from an index or (part of) a name; None means the system default.
+
+    The matching rules are assistant.audio.devices.resolve_device's; only the errors are worded here."""
+    try:
+        every = devices.list_devices()
+    except devices.SoundSystemError as exc:
+        raise OutputDeviceError(f"Cannot list audio devices: {exc}") from exc
+    if devices.is_default_spec(spec):
+        if not any(d.max_output_channels > 0 for d in every):
             raise OutputDeviceError("No audio output device found. Connect a speaker (or start PulseAudio), "
                                     "then pick it with --output-device (see `python -m sounddevice`).")
-        return None
-    devices = output_devices()
-    listing = "; ".join(f"{d['index']}: {d['name']}" for d in devices) or "none"
+        return None  # let PortAudio use the system default
+    try:
+        return devices.resolve_device(spec, "output", every).index
+    except devices.DeviceNotFoundError:
+        pass
+    listing = "; ".join(f"{d.index}: {d.name}" for d in every if d.max_output_channels > 0) or "none"
     text = str(spec).strip()
     if text.lstrip("-").isdigit():
-        index = int(text)
-        if any(d["index"] == index for d in devices):
-            return index
-        raise OutputDeviceError(f"Output device {index} does not exist or cannot play sound. "
+        raise OutputDeviceError(f"Output device {int(text)} does not exist or cannot play sound. "
                                 f"Output devices: {listing}. Pick one with --output-device INDEX|NAME.")
-    lowered = text.lower()
-    exact = [d for d in devices if d["name"].lower() == lowered]
-    partial = [d for d in devices if lowered in d["name"].lower()]
-    found = exact or partial
-    if not found:
-        raise OutputDeviceError(f"No output device matches '{text}'. Output devices: {listing}. "
-                                "Pick one with --output-device INDEX|NAME.")
-    return int(found[0]["index"])
+    raise OutputDeviceError(f"No output device matches '{text}'. Output devices: {listing}. "
+                            "Pick one with --output-device INDEX|NAME.")
 
 
 class Playback:
