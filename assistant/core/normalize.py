@@ -135,8 +135,13 @@ def find_phrase(haystack: Sequence[str], needle: Sequence[str], start: int = 0) 
     size = len(needle)
     if size == 0:
         return -1
-    first = needle[0]
-    for i in range(start, len(haystack) - size + 1):
-        if haystack[i] == first and list(haystack[i:i + size]) == list(needle):
+    hay = haystack if isinstance(haystack, list) else list(haystack)
+    first, rest = needle[0], list(needle[1:])
+    while True:
+        try:
+            i = hay.index(first, start)  # C-speed scan for the first word: this runs for every signal
+        except ValueError:
+            return -1
+        if hay[i + 1:i + size] == rest:
             return i
-    return -1
+        start = i + 1

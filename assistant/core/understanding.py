@@ -65,7 +65,10 @@ def _negated(tokens: Sequence[str], position: int, window: int) -> bool:
 
 def _first_unnegated(phrases: Sequence[_Phrase], tokens: Sequence[str], stem_seq: Sequence[str],
                      window: int) -> int:
+    present = set(stem_seq)
     for phrase in phrases:
+        if phrase.stems[0] not in present:  # cheap test first: most phrases are not there at all
+            continue
         start = 0
         while (pos := find_phrase(stem_seq, phrase.stems, start)) >= 0:
             if not _negated(tokens, pos, window):
@@ -88,7 +91,10 @@ class _RedFlagMatcher:
         """Blank out phrases that only look like red flags ("chest of drawers", "fell asleep")."""
         stem_seq = stems(tokens)
         tokens = list(tokens)
+        present = set(stem_seq)
         for phrase in self.exclusions:
+            if phrase.stems[0] not in present:
+                continue
             while (pos := phrase.find(stem_seq)) >= 0:
                 for i in range(pos, pos + len(phrase.stems)):
                     stem_seq[i] = tokens[i] = BREAK
@@ -145,6 +151,12 @@ class Understander:
                                  ("difficulty", triage.difficulty_cues))
         }
         self._topics = [self._index_topic(t) for t in content.topics.values()]
+        self._phrasing_texts = [text for index in self._topics for text in index.phrasing_texts]
+        self._phrasing_rows: dict[str, range] = {}
+        start = 0
+        for index in self._topics:
+            self._phrasing_rows[index.topic.id] = range(start, start + len(index.phrasing_texts))
+            start += len(index.phrasing_texts)
         document_frequency: dict[str, int] = {}
         for index in self._topics:
             for s in index.stems:
@@ -235,7 +247,8 @@ class Understander:
         return (command_id, 0.7 + 0.3 * share) if share >= 0.6 else None
 
     def _signal_hits(self, key: str, stem_seq: list[str]) -> list[_Phrase]:
-        return [p for p in self._signals[key] if p.find(stem_seq) >= 0]
+        present = set(stem_seq)
+        return [p for p in self._signals[key] if p.stems[0] in present and p.find(stem_seq) >= 0]
 
     def _triage(self, tokens: list[str]) -> tuple[str, float] | None:
         stem_seq = stems(tokens)
@@ -266,6 +279,8 @@ class Understander:
         if not content_stems:
             return []
         text = " ".join(t for t in tokens if t != BREAK)
+        # Word-order similarity to every phrasing at once (one call into rapidfuzz's C code).
+        similarity = process.cdist([text], self._phrasing_texts, scorer=fuzz.ratio)[0].tolist()
         weight = {s: self._idf.get(s, self._unknown_word_weight) for s in content_stems}
         total = sum(weight.values())
         mentions = {d for d in DISCIPLINE_WORDS if d in content_stems}
@@ -282,8 +297,7 @@ class Understander:
             matched = content_stems & index.stems
             if not matched or (len(matched) < 2 and not matched & index.anchors):
                 continue  # one incidental word ("what TIME is it") is no evidence for a topic
-            ordered = process.extractOne(text, index.phrasing_texts, scorer=fuzz.ratio)
-            sequence = ordered[1] / 100 if ordered else 0.0
+            sequence = max(similarity[i] for i in self._phrasing_rows[index.topic.id]) / 100
             score = 0.55 * coverage + 0.35 * best_phrasing + 0.1 * sequence
             if index.discipline and mentions:
                 if index.discipline not in mentions:
