@@ -68,7 +68,8 @@ class Conversation:
     def __init__(self, dialog: Dialog, speaker: Speaks, status: Callable[[str], None],
                  on_turn: Callable[[TurnRecord], None], on_alert: Callable[[str], None],
                  on_speech_change: Callable[[int | None, float | None], None],
-                 wake_phrase: str | None = None, follow_up_seconds: float = 8.0, end_on_goodbye: bool = True):
+                 wake_phrase: str | None = None, follow_up_seconds: float = 8.0, end_on_goodbye: bool = True,
+                 refresh: Callable[[], None] | None = None):
         self.dialog = dialog
         self.speaker = speaker
         self.status = status
@@ -79,6 +80,7 @@ class Conversation:
         self.follow_up_seconds = follow_up_seconds
         # As a service nobody could start it again: "goodbye" only ends the current conversation.
         self.end_on_goodbye = end_on_goodbye
+        self.refresh = refresh or (lambda: None)  # e.g. reload edited content before each turn
         self.awake_until = 0.0 if self.wake.enabled else float("inf")
         self.finished = threading.Event()
 
@@ -96,6 +98,7 @@ class Conversation:
         transcript = transcript.strip()
         if not transcript:
             return
+        self.refresh()
         if typed:
             self.speaker.stop()
         speaking = self.speaker.is_speaking

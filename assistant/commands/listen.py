@@ -12,6 +12,7 @@ import sys
 import time
 
 from assistant.config import Settings
+from assistant.content_watch import ContentWatcher
 from assistant.conversation import Conversation, TurnRecord
 from assistant.core.dialog import Dialog
 from assistant.core.understanding import Understander
@@ -91,10 +92,18 @@ def build_conversation(settings: Settings, speak: bool, status, service: bool = 
         except OSError as exc:
             log.warning("could not remember the speech setting: %s", exc)
 
+    watcher = ContentWatcher(settings.content_path(), content, on_problem=status)
+
+    def reload_content() -> None:
+        new_content = watcher.changed_content()
+        if new_content is not None:
+            dialog.use_understander(Understander(new_content, emergency_number=settings.emergency_number))
+            status("content reloaded")
+
     conversation = Conversation(
         dialog, speaker, status=status, on_turn=on_turn, on_alert=alert.fire,
         on_speech_change=on_speech_change, wake_phrase=settings.wake_phrase,
-        follow_up_seconds=settings.follow_up_seconds, end_on_goodbye=not service)
+        follow_up_seconds=settings.follow_up_seconds, end_on_goodbye=not service, refresh=reload_content)
     return conversation, alert
 
 

@@ -54,6 +54,13 @@ class Dialog:
         self.wake_phrase = wake_phrase if wake_phrase and wake_phrase.lower() != "off" else None
         self.state = _State()
 
+    def use_understander(self, understander: Understander) -> None:
+        """New content (edited while running): keep the conversation, drop questions that may be stale."""
+        self.understander = understander
+        self.content = understander.content
+        self.state.mode = Mode.ANSWERING
+        self.state.candidates = ()
+
     # -- helpers -------------------------------------------------------------------------------------
 
     def _say(self, text: str, decision: Decision, **flags) -> Reply:
