@@ -101,12 +101,13 @@ class CaregiverAlert:
         return " ".join(self.command)
 
     def _execute(self, utterance: str) -> AlertOutcome:
-        env = {**os.environ, UTTERANCE_ENV: utterance}
+        said = _passable(utterance)
+        env = {**os.environ, UTTERANCE_ENV: said}
         # Output goes to a temporary file, not a pipe: a program that leaves a background child holding the
         # pipe open cannot make us block, and nothing it prints reaches our stdout (JSON, status lines).
         with tempfile.TemporaryFile() as output:
             try:
-                proc = subprocess.Popen([*self.command, utterance], env=env, stdin=subprocess.DEVNULL,
+                proc = subprocess.Popen([*self.command, said], env=env, stdin=subprocess.DEVNULL,
                                         stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                                         close_fds=True)
             except FileNotFoundError:
@@ -132,6 +133,12 @@ class CaregiverAlert:
                        else f"exited with status {returncode}")
                 return AlertOutcome(utterance, ok=False, returncode=returncode, error=f"{how}{_tail(output)}")
             return AlertOutcome(utterance, ok=True, returncode=0)
+
+
+def _passable(utterance: str) -> str:
+    """What was said, in a form an argument and an environment value can carry: the OS cannot pass a NUL,
+    and a lone surrogate cannot be encoded (each made the alert fail before its program even started)."""
+    return utterance.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
 
 
 def _stop_group(proc: subprocess.Popen) -> None:

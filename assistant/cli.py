@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "assistant.commands.doctor",
     "assistant.commands.history",
     "assistant.commands.listen",
+    "assistant.commands.model",
     "assistant.commands.service",
     "assistant.commands.voices",
 ]

@@ -155,5 +155,6 @@ class Conversation:
 
     def speaking_finished(self) -> None:
         """Called by the loop when playback ends: the follow-up window starts after the answer."""
+        self.status("listening")
         if self.wake.enabled and self.awake_until > 0:
             self.awake_until = time.monotonic() + self.follow_up_seconds

@@ -121,8 +121,8 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer, settings: S
                 transcript = recognizer.transcribe(utterance.audio)
                 if transcript.text:
                     conversation.hear(transcript.text)
-                    if not conversation.finished.is_set():
-                        status("listening")
+                    if not conversation.finished.is_set() and not conversation.speaker.is_speaking:
+                        status("listening")  # otherwise said when the answer has finished playing
         except MicrophoneError as exc:
             delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
             status(f"microphone problem: {exc} Trying again in {delay:.0f} s.")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.core.loader import load_content
-from assistant.core.normalize import Canonicalizer, basic_tokens, find_phrase, stem, stems
+from assistant.core.normalize import BREAK, Canonicalizer, basic_tokens, find_phrase, stem, stems
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 
@@ -86,9 +86,9 @@ def test_fillers_are_dropped(text: str, tokens: list[str]):
 
 @pytest.mark.parametrize(("text", "tokens"), [
     ("What is OT?!", ["what", "is", "ot"]),
-    ("My knee... it hurts!!!", ["my", "knee", "it", "hurts"]),
+    ("My knee... it hurts!!!", ["my", "knee", BREAK, "it", "hurts"]),  # a sentence break, none at the end
     ('"quoted" words\u2014and a dash', ["quoted", "words", "and", "a", "dash"]),
-    ("PT, OT; or both?", ["pt", "ot", "or", "both"]),
+    ("PT, OT; or both?", ["pt", BREAK, "ot", BREAK, "or", "both"]),
     ("  lots   of   space  ", ["lots", "of", "space"]),
     ("", []),
     ("?!.,", []),
@@ -144,4 +144,7 @@ def test_find_phrase():
 @given(st.text(max_size=200))
 def test_any_text_gives_plain_lower_case_tokens(text: str):
     tokens = basic_tokens(text)
-    assert all(re.fullmatch(r"[a-z0-9]+", token) for token in tokens)  # never raises, nothing but words
+    words = [t for t in tokens if t != BREAK]
+    assert all(re.fullmatch(r"[a-z0-9]+", token) for token in words)  # never raises, nothing but words
+    assert tokens[:1] != [BREAK] and tokens[-1:] != [BREAK]  # breaks only between words
+    assert all(not (a == b == BREAK) for a, b in zip(tokens, tokens[1:], strict=False))

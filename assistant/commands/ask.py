@@ -29,11 +29,13 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
 
 def _typed_inputs(args: argparse.Namespace) -> Iterator[str]:
+    # Bytes that are not UTF-8 become U+FFFD whatever the locale: a strict locale would crash on them,
+    # a C locale would echo them into the JSON, which is then no longer valid UTF-8.
     if args.question == ["-"]:
-        for line in sys.stdin:
-            yield line.rstrip("\n")
+        for line in sys.stdin.buffer:
+            yield line.rstrip(b"\n").decode("utf-8", "replace")
     elif args.question:
-        yield " ".join(args.question)
+        yield " ".join(args.question).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _emit(decision: Decision, as_json: bool) -> None:

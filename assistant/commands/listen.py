@@ -141,7 +141,8 @@ def _typed(conversation: Conversation, status) -> int:
     while not conversation.finished.is_set():
         if interactive:
             print("> ", end="", file=sys.stderr, flush=True)
-        line = sys.stdin.readline()
+        # Bytes that are not UTF-8 become U+FFFD: a strict locale would otherwise crash the conversation.
+        line = sys.stdin.buffer.readline().decode("utf-8", "replace")
         if not line:
             break
         conversation.hear(line, typed=True)

@@ -40,12 +40,16 @@ i me my myself we our us mum dad husband wife son daughter he she him her his gr
 grandpa grandmother grandfather granny nan nana grandad partner brother sister friend aunt uncle child
 kid kids baby boy girl patient neighbour neighbor
 """.split())
-NEGATIONS = frozenset({"no", "not", "never", "without", "nor"})
+NEGATIONS = frozenset({"no", "not", "never", "nor"})  # not "without": "without warning she collapsed"
+# Stands between sentences (and where a look-alike phrase was removed): no phrase, negation or look-alike
+# reaches across it, so "I don't know, she collapsed" is still an emergency.
+BREAK = "\x00"
 
 _stemmer = snowballstemmer.stemmer("english")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
                               "\u2032": "'"})
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.!?;:,\u2026]+")
+_DOTTED_LETTER = re.compile(r"\b([a-z])\.")
 
 
 @lru_cache(maxsize=20000)
@@ -70,7 +74,7 @@ def _join_spelled_letters(tokens: list[str]) -> list[str]:
         run.clear()
 
     for token in tokens:
-        if len(token) == 1 and token.isalpha():
+        if len(token) == 1 and token.isalpha() and token != BREAK:
             run.append(token)
         else:
             flush()
@@ -83,9 +87,13 @@ def basic_tokens(text: str) -> list[str]:
     """Lower-cased words with contractions expanded, possessive 's dropped and fillers removed."""
     # Apostrophe look-alikes first: NFKC would turn an acute accent into a combining mark.
     text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHES)).translate(_APOSTROPHES).lower()
-    text = text.replace(".", " ")  # "o.t." -> "o t", "p.t" -> "p t"
+    text = _DOTTED_LETTER.sub(r"\1 ", text)  # "o.t." -> "o t", not the end of a sentence
     tokens: list[str] = []
     for word in _WORD.findall(text):
+        if not word[0].isalnum():
+            if tokens and tokens[-1] != BREAK:  # never a leading or doubled break
+                tokens.append(BREAK)
+            continue
         expanded = CONTRACTIONS.get(word)
         if expanded is None and word.endswith("'s"):
             expanded = word[:-2]
@@ -94,6 +102,8 @@ def basic_tokens(text: str) -> list[str]:
         for token in (expanded or word).split():
             if token and token not in FILLERS:
                 tokens.append(token)
+    while tokens and tokens[-1] == BREAK:
+        tokens.pop()
     return _join_spelled_letters(tokens)
 
 

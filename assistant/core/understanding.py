@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from assistant.core.content import Content, Topic
 from assistant.core.decision import Decision
 from assistant.core.normalize import (
+    BREAK,
     FUNCTION_WORDS,
     NEGATIONS,
     PERSON_WORDS,
@@ -34,7 +35,6 @@ DISCIPLINE_WORDS = {"pt": "pt", "ot": "ot"}
 TOPIC_MIN = 0.30  # below this, nothing in the content answers it: honest "I don't know"
 TOPIC_SURE = 0.45  # at or above this (and clear of the runner-up), answer without asking
 CLEAR_MARGIN = 0.06
-BREAK = "\x00"  # stands where a look-alike phrase was removed, so no phrase matches across it
 POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
 # Words around a command that do not change it ("can you talk A BIT slower FOR ME").
 COMMAND_NOISE = frozenset(POLITE) | frozenset({
@@ -198,8 +198,8 @@ class Understander:
 
     @staticmethod
     def _strip_polite(tokens: Sequence[str]) -> list[str]:
-        kept = [t for t in tokens if t not in POLITE]
-        return kept or list(tokens)
+        kept = [t for t in tokens if t not in POLITE and t != BREAK]
+        return kept or [t for t in tokens if t != BREAK]
 
     # -- steps ---------------------------------------------------------------------------------------
 
