@@ -112,11 +112,13 @@ class Conversation:
                 if heard.command == "stop" or not rest:
                     return
             else:
+                self.status(f'heard "{transcript}" while speaking: only "stop" interrupts')
                 return
         if time.monotonic() > self.awake_until:
             if not woke:
                 decision = self.dialog.understander.understand(transcript)
                 if not decision.is_emergency:  # an emergency is answered even when asleep
+                    self.status(f'heard "{transcript}" without the wake phrase: not answering')
                     return
                 rest = transcript
             elif not rest.strip():

@@ -113,7 +113,8 @@ def run_hands_free(conversation: Conversation, settings: Settings, status: Calla
 def _listen(conversation: Conversation, mic: Microphone, recognizer, settings: Settings,
             status: Callable[[str], None]) -> None:
     attempt = 0
-    status("listening")
+    if not conversation.speaker.is_speaking:
+        status("listening")  # otherwise said when the greeting has finished
     while not conversation.finished.is_set():
         try:
             for utterance in mic.utterances(_segmenter(settings, mic.rate), stop=conversation.finished):

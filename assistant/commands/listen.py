@@ -40,9 +40,16 @@ class _Status:
         from rich.console import Console
 
         self.console = Console(stderr=True, highlight=False)
+        self.last = ""
 
     def __call__(self, message: str) -> None:
-        self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}", markup=True, soft_wrap=True)
+        if message == self.last:  # "listening" after "listening" tells the caregiver nothing
+            return
+        self.last = message
+        from rich.markup import escape  # what people say may contain [brackets]: never markup
+
+        self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {escape(message)}", markup=True,
+                           soft_wrap=True)
 
 
 class _Silent:
