@@ -1,8 +1,9 @@
 # Set-up is part of `run` and `test`: a fresh Debian machine needs nothing but `make`.
 VENV        := .venv
 PY          := $(VENV)/bin/python
+# flite: a second speech synthesizer whose voices the recognition tests and bench speak with (tests only)
 APT_PACKAGES := python3 python3-venv espeak-ng libportaudio2 pulseaudio pulseaudio-utils \
-                libasound2-plugins sox alsa-utils systemd
+                libasound2-plugins sox alsa-utils systemd flite
 ARGS ?=
 
 .PHONY: install system-packages run test bench lint clean

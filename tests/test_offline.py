@@ -308,3 +308,16 @@ def hands_free_offline(tmp_path: Path, layer: str, virtual_audio, questions: lis
     assert_stayed_offline(tmp_path, proc.pid, subprocess.CompletedProcess(proc.args, proc.returncode,
                                                                           "\n".join(printed), "".join(seen)))
     return printed
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_listen_once_offline(tmp_path, layer, virtual_audio):
+    decision = listen_once_offline(tmp_path, layer, virtual_audio, "what is occupational therapy")
+    assert decision["topic"] == "ot.what" and decision["transcript"]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_hands_free_loop_offline(tmp_path, layer, virtual_audio):
+    questions = ["what is occupational therapy", "what is physical therapy"]
+    answers = hands_free_offline(tmp_path, layer, virtual_audio, questions)
+    assert answers == expected_answers([*questions, "goodbye"])

@@ -54,11 +54,11 @@ def open_recognizer(settings: Settings, content: Content | None = None, extra_ph
                     cache_dir: Path | None = None, models_dir: Path | None = None) -> Recognizer:
     """The recognizer the settings ask for, biased to the content's phrases (plus `extra_phrases`, e.g. the
     wake phrase). `announce` prints one line on stderr saying which engine and model are in use."""
+    from assistant.recognition.vocabulary import content_phrases
+
     if phrases is None:
         if content is None:
             raise ValueError("open_recognizer needs the content or a list of phrases")
-        from assistant.recognition.vocabulary import content_phrases
-
         phrases = content_phrases(content)
     vocabulary = [*phrases, *(p for p in extra_phrases if p)]
     engine, model = choose_engine(settings, models_dir)

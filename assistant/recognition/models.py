@@ -222,7 +222,7 @@ def _check_member(member: zipfile.ZipInfo) -> None:
     mode = member.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise ModelInstallError(f"the archive has a link ({name}): refusing it")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: archivers that store no file type
         raise ModelInstallError(f"the archive has a special file ({name}): refusing it")
     if member.file_size > MAX_MEMBER_BYTES:
         raise ModelInstallError(f"the archive member {name} is too large ({member.file_size} bytes): refusing it")

@@ -84,7 +84,7 @@ class VoskRecognizer(StreamingRecognizer):
         """The phrases in words the model knows; a phrase with an unknown word is split around it."""
         known: dict[str, bool] = {}
         result: list[str] = []
-        for words in sentences(phrases):
+        for words in sentences(phrases, unique=True):
             part: list[str] = []
             for word in [*words, ""]:
                 if word and known.setdefault(word, self.model.vosk_model_find_word(word) >= 0):
