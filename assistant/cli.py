@@ -30,7 +30,8 @@ DEFAULT_COMMAND = "listen"
 
 def common_options() -> argparse.ArgumentParser:
     """Options every subcommand accepts; they override the config file for this run only."""
-    parent = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: an option given before the subcommand must survive the subcommand's own (unset) copy of it.
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = parent.add_argument_group("settings (override the config file)")
     group.add_argument("--content", dest="content_dir", metavar="DIR", help="content folder (YAML)")
     group.add_argument("--emergency-number", metavar="NUMBER", help="number to tell people to call (911)")
