@@ -112,3 +112,21 @@ def test_wake_phrase_gates_questions(tmp_path, virtual_audio):
         assert assistant.answers.empty()
         assistant.say("hey coach what is occupational therapy")
         assert assistant.next_answer() == CONTENT.topics["ot.what"].answer
+
+
+def test_loop_survives_the_sound_server_restarting(tmp_path, virtual_audio):
+    """The microphone disappears mid-session (the PulseAudio server dies and comes back): a clear status,
+    retries, and the conversation resumes by itself."""
+    with RunningAssistant(tmp_path, virtual_audio, *FAST, "--wake-phrase", "off") as assistant:
+        assistant.wait_for_status("listening")
+        assistant.say("what is occupational therapy")
+        assert assistant.next_answer() == CONTENT.topics["ot.what"].answer
+        assistant.wait_until_quiet()
+        virtual_audio.restart()
+        assistant.wait_for_status("microphone problem")
+        assistant.wait_for_status("microphone back")
+        assistant.say("what is physical therapy")
+        answer = assistant.next_answer()  # heard again: the answer, or a "did you mean" naming it
+        assert answer == CONTENT.topics["pt.what"].answer or (
+            answer.startswith("Did you mean") and CONTENT.topics["pt.what"].title in answer)
+        assert assistant.process.poll() is None  # still running

@@ -144,7 +144,12 @@ class VirtualAudio:
         cmd = ["pulseaudio", "-n", "-F", str(script), "--daemonize=no", "--exit-idle-time=-1",
                "--disable-shm=yes", "--use-pid-file=no", "--realtime=no", "--high-priority=no",
                "--system=no", f"--log-target=file:{log}"]
-        self._daemon = subprocess.Popen(cmd, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+        self._cmd = cmd
+        self._launch()
+        return self
+
+    def _launch(self) -> None:
+        self._daemon = subprocess.Popen(self._cmd, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         preexec_fn=_die_with_parent)
         try:
@@ -154,7 +159,18 @@ class VirtualAudio:
         except BaseException:
             self.stop()
             raise
-        return self
+
+    def restart(self) -> None:
+        """Kill the sound server and start a new one on the same socket: the sound system goes away under
+        open streams, then comes back (as after a crash of the user's sound server)."""
+        self.crash()
+        for proc in self._children:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        self._children.clear()
+        self._mic_module = None
+        self._launch()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout
