@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,45 @@ def config_path() -> Path:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
+def _check_range(low: float, high: float, unit: str) -> Any:
+    def check(value: float) -> str | None:
+        return None if low <= value <= high else f"must be between {low:g} and {high:g} {unit}".rstrip()
+    return check
+
+
+def _check_number(value: str) -> str | None:
+    # An empty or garbled number would be read out as "Call  now" in an emergency.
+    if re.fullmatch(r"\+?[0-9][0-9 -]*", value.strip()) and sum(c.isdigit() for c in value) >= 2:
+        return None
+    return "must be the digits of the local emergency number, e.g. 911, 999, 112 or 000"
+
+
+# What each setting may be; a value outside it is refused with the reason, never used quietly.
+_CHECKS = {
+    "emergency_number": _check_number,
+    "engine": lambda v: None if v in ("auto", "vosk", "pocketsphinx") else "must be auto, vosk or pocketsphinx",
+    "rate": _check_range(80, 400, "words per minute"),
+    "volume": _check_range(0.05, 1.0, ""),
+    "wake_phrase": lambda v: None if v.strip() else 'must be a phrase, or "off" to answer any speech',
+    "follow_up_seconds": _check_range(0, 120, "seconds"),
+    "endpoint_silence": _check_range(0.2, 5, "seconds"),
+    "max_utterance": _check_range(1, 120, "seconds"),
+    "alert_timeout": _check_range(0.5, 600, "seconds"),
+}
+
+
 def _coerce(name: str, value: Any, source: str) -> Any:
-    default = getattr(Settings(), name)
     if value is None:
         return None
+    value = _convert(name, value, source)
+    problem = _CHECKS[name](value) if name in _CHECKS else None
+    if problem:
+        raise ConfigError(f"{source}: setting '{name}' has a bad value {value!r}: it {problem}")
+    return value
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    default = getattr(Settings(), name)
     try:
         if isinstance(default, bool):
             if isinstance(value, bool):

@@ -90,7 +90,7 @@ class Conversation:
         """The greeting; `ready` adds the short phrase that tells the person it is listening now."""
         reply = self.dialog.start()
         if ready:
-            reply = dataclasses.replace(reply, text=f"{reply.text} {self.dialog._message('ready')}")
+            reply = dataclasses.replace(reply, text=f"{reply.text} {self.dialog.message('ready')}")
         self._say(reply)
 
     def hear(self, transcript: str, typed: bool = False) -> None:
@@ -124,11 +124,11 @@ class Conversation:
             elif not rest.strip():
                 self.awake_until = time.monotonic() + self.follow_up_seconds
                 self.status("listening")
-                self.speaker.speak(self.dialog._message("listening"), block=False)
+                self.speaker.speak(self.dialog.message("listening"), block=False)
                 return
         elif woke and self.wake.enabled and not rest.strip():
             self.awake_until = time.monotonic() + self.follow_up_seconds
-            self.speaker.speak(self.dialog._message("listening"), block=False)
+            self.speaker.speak(self.dialog.message("listening"), block=False)
             return
         self.status(f'heard "{rest or transcript}"')
         reply = self.dialog.handle(rest or transcript)

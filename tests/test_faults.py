@@ -45,6 +45,15 @@ def warnings_in(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith(("WARNING ", "ERROR ", "CRITICAL "))]
 
 
+def went_on_with_one_warning(session, code: int) -> str:
+    """The run ended normally, with no traceback and exactly one warning of ours; returns that warning."""
+    assert code == 0, session.stderr
+    assert "Traceback" not in session.stderr
+    warnings = warnings_in(session.stderr)
+    assert len(warnings) == 1, session.stderr
+    return warnings[0]
+
+
 def make_env(tmp_path: Path, *, audio: dict[str, str] | None = None, data: Path | None = None,
              config: dict | None = None) -> dict[str, str]:
     env = {**os.environ, "XDG_DATA_HOME": str(data or tmp_path / "data"),
@@ -174,13 +183,10 @@ def test_speaker_lost_mid_answer_answers_are_still_printed(tmp_path, virtual_aud
     recorder.stop()
     session.say(*lines[1:])
     code, rest = session.finish()
-    assert code == 0, session.stderr
     assert rest == expected[1:]
-    assert "Traceback" not in session.stderr
-    warnings = warnings_in(session.stderr)
-    assert len(warnings) == 1, session.stderr
-    assert "assistant.speech.speaker" in warnings[0] and "printed only" in warnings[0]
-    assert "Speaking stopped" in warnings[0]  # the fault hit the answer being spoken, then later ones
+    warning = went_on_with_one_warning(session, code)
+    assert "assistant.speech.speaker" in warning and "printed only" in warning
+    assert "Speaking stopped" in warning  # the fault hit the answer being spoken, then later ones
 
 
 def test_missing_output_device_answers_are_still_printed(tmp_path, virtual_audio, sessions):
@@ -189,13 +195,10 @@ def test_missing_output_device_answers_are_still_printed(tmp_path, virtual_audio
     session = sessions(make_env(tmp_path, audio=virtual_audio.env), "--output-device", "nonexistent")
     session.say(*lines)
     code, answers = session.finish()
-    assert code == 0, session.stderr
     assert answers == expected
-    assert "Traceback" not in session.stderr
-    warnings = warnings_in(session.stderr)
-    assert len(warnings) == 1, session.stderr
+    warning = went_on_with_one_warning(session, code)
     # ... and it says what is wrong and how to fix it
-    assert "'nonexistent'" in warnings[0] and "--output-device" in warnings[0]
+    assert "'nonexistent'" in warning and "--output-device" in warning
 
 
 # ----- the log cannot be written -----------------------------------------------------------------------------
@@ -216,13 +219,10 @@ def test_unwritable_log_the_conversation_goes_on(tmp_path, sessions, problem):
     session = sessions(make_env(tmp_path, data=data), "--no-speak")
     session.say(*lines)
     code, answers = session.finish()
-    assert code == 0, session.stderr
     assert answers == expected
-    assert "Traceback" not in session.stderr
-    warnings = warnings_in(session.stderr)
-    assert len(warnings) == 1, session.stderr
+    warning = went_on_with_one_warning(session, code)
     reason = "Not a directory" if problem == "folder-is-a-file" else "No space left on device"
-    assert "assistant.history" in warnings[0] and reason in warnings[0] and "--no-log" in warnings[0]
+    assert "assistant.history" in warning and reason in warning and "--no-log" in warning
 
 
 def test_speech_setting_that_cannot_be_saved_is_still_applied(tmp_path, sessions):

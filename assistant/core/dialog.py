@@ -68,7 +68,7 @@ class Dialog:
             self.state.last_text = text
         return Reply(text=text, decision=decision, **flags)
 
-    def _message(self, key: str, **values: str) -> str:
+    def message(self, key: str, **values: str) -> str:
         return self.understander.message(key, wake=self.wake_phrase or "", **values)
 
     def _answer_topic(self, topic_id: str, decision: Decision) -> Reply:
@@ -85,9 +85,9 @@ class Dialog:
 
     def start(self) -> Reply:
         """The greeting, with the disclaimer and the emergency number."""
-        text = self._message("greeting")
+        text = self.message("greeting")
         if self.wake_phrase:
-            text = f"{text} {self._message('greeting_wake')}"
+            text = f"{text} {self.message('greeting_wake')}"
         decision = Decision(input="", transcript=None, kind="unknown", topic=None, disposition=None,
                             command=None, answer=text, confidence=1.0, confirm=False)
         return self._say(text, decision)
@@ -130,10 +130,10 @@ class Dialog:
         if command == "stop":
             return Reply(text="", decision=replace(decision, answer=""), stop_speaking=True)
         if command == "repeat":
-            text = self.state.last_text or self._message("nothing_to_repeat")
+            text = self.state.last_text or self.message("nothing_to_repeat")
             return Reply(text=text, decision=replace(decision, answer=text), stop_speaking=True)
         if command == "more":
-            text = self.state.last_more or self._message("no_more")
+            text = self.state.last_more or self.message("no_more")
             self.state.last_more = ""
             return self._say(text, replace(decision, answer=text), stop_speaking=True)
         if command in ("slower", "faster", "louder", "softer"):
@@ -142,18 +142,18 @@ class Dialog:
             key = {"slower": ("rate_slower", "rate_slowest"), "faster": ("rate_faster", "rate_fastest"),
                    "louder": ("volume_louder", "volume_loudest"),
                    "softer": ("volume_softer", "volume_softest")}[command][0 if change.changed else 1]
-            text = self._message(key)
+            text = self.message(key)
             return Reply(text=text, decision=replace(decision, answer=text), stop_speaking=True,
                          rate=change.rate, volume=change.volume)
         if command == "help":
-            return self._say(self._message("help"), replace(decision, answer=self._message("help")),
+            return self._say(self.message("help"), replace(decision, answer=self.message("help")),
                              stop_speaking=True)
         if command == "goodbye":
-            text = self._message("goodbye")
+            text = self.message("goodbye")
             self.state = _State()
             return Reply(text=text, decision=replace(decision, answer=text), stop_speaking=True, end=True)
         # yes / no with nothing pending
-        text = self._message("ready")
+        text = self.message("ready")
         return self._say(text, replace(decision, answer=text))
 
     def _confirming(self, decision: Decision) -> Reply | None:
@@ -163,7 +163,7 @@ class Dialog:
         if decision.kind == "command" and decision.command == "yes":
             return self._answer_topic(candidates[0], decision)
         if decision.kind == "command" and decision.command == "no":
-            text = self._message("rephrase")
+            text = self.message("rephrase")
             return self._say(text, replace(decision, answer=text))
         words = decision.input.lower().split()
         chosen = [ORDINALS[w] for w in words if w in ORDINALS and ORDINALS[w] < len(candidates)]
@@ -181,7 +181,7 @@ class Dialog:
         self.state.yes_to = set()
         self.state.last_more = self.content.topics["which"].more
         first = self.content.triage.questions[0].text
-        text = f"{self._message('questionnaire_intro')} {first}"
+        text = f"{self.message('questionnaire_intro')} {first}"
         return self._say(text, replace(decision, kind="topic", topic="which", confirm=False, answer=text))
 
     def _questionnaire(self, decision: Decision) -> Reply | None:
@@ -200,11 +200,11 @@ class Dialog:
         if decision.kind == "command" and decision.command in ("stop", "goodbye"):
             self.state.mode = Mode.ANSWERING
             if decision.command == "stop":
-                text = self._message("questionnaire_left")
+                text = self.message("questionnaire_left")
                 return self._say(text, replace(decision, answer=text), stop_speaking=True)
             return None
         if decision.kind == "unknown":
-            text = f"{self._message('yes_no_please')} {question.text}"
+            text = f"{self.message('yes_no_please')} {question.text}"
             return self._say(text, replace(decision, answer=text))
         if decision.kind == "command":  # slower, louder, help ...: do it and stay in the questionnaire
             reply = self._command(decision)
