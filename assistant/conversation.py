@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from assistant.core.dialog import Dialog, Reply
 from assistant.core.normalize import basic_tokens, find_phrase
 
 log = logging.getLogger(__name__)
+WAKE_SIMILARITY = 85  # rapidfuzz ratio of the opening words to the wake phrase
 
 
 class Speaks(Protocol):
@@ -59,9 +61,15 @@ class WakeWord:
         if not self.tokens:
             return True, transcript
         pos = find_phrase(tokens, self.tokens)
-        if pos < 0:
-            return False, transcript
-        return True, " ".join(tokens[pos + len(self.tokens):])
+        if pos >= 0:
+            return True, " ".join(tokens[pos + len(self.tokens):])
+        # Recognizers often mishear a short phrase at the start ("hey couch", "he coach"): accept a close
+        # match of the opening words, never one later in the sentence.
+        size = len(self.tokens)
+        opening = " ".join(tokens[:size])
+        if len(tokens) >= size and fuzz.ratio(opening, " ".join(self.tokens)) >= WAKE_SIMILARITY:
+            return True, " ".join(tokens[size:])
+        return False, transcript
 
 
 class Conversation:

@@ -83,7 +83,12 @@ class RunningAssistant:
         self.audio.play_into_mic(spoken(self.tmp_path, text, voice))
 
     def next_answer(self, timeout: float = WAIT) -> str:
-        line = self.answers.get(timeout=timeout)
+        try:
+            line = self.answers.get(timeout=timeout)
+        except queue.Empty:
+            while not self.status.empty():
+                self.status_seen.append(str(self.status.get_nowait()))
+            raise AssertionError(f"no answer within {timeout} s:\n" + "\n".join(self.status_seen)) from None
         assert line is not None, "assistant ended without answering:\n" + "\n".join(self.status_seen)
         return line
 

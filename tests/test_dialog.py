@@ -193,3 +193,19 @@ def test_triage_statement_answered(dialog, content):
     reply = dialog.handle("my knees hurt going up the stairs")
     assert reply.decision.disposition == "pt"
     assert reply.text == content.triage.answers["pt"]
+
+
+@pytest.mark.parametrize(("heard", "woke", "rest"), [
+    ("hey coach what is o t", True, "what is ot"),
+    ("hey couch what is o t", True, "what is ot"),  # misheard by the recognizer: still the wake phrase
+    ("he coach what is o t", True, "what is ot"),
+    ("so hey coach where do they work", True, "where do they work"),
+    ("what is o t", False, "what is o t"),
+    ("how much does it cost", False, "how much does it cost"),
+    ("my coach said i need physio", False, "my coach said i need physio"),
+])
+def test_wake_phrase_found_even_when_slightly_misheard(heard, woke, rest):
+    from assistant.conversation import WakeWord
+
+    assert WakeWord("hey coach").split(heard) == (woke, rest)
+    assert WakeWord("off").split(heard) == (True, heard)
