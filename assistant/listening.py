@@ -20,6 +20,7 @@ from assistant.conversation import Conversation
 from assistant.core.decision import Decision
 from assistant.core.understanding import Understander
 from assistant.runtime import load_content_or_exit
+from assistant.speculation import SpeculativeRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,20 @@ def listen_once(settings: Settings) -> Decision:
     """Record one utterance from the microphone and decide on it (no speaking)."""
     content = load_content_or_exit(settings)
     understander = Understander(content, emergency_number=settings.emergency_number)
-    recognizer = _open_recognizer(settings)
+    recognizer = SpeculativeRecognizer(_open_recognizer(settings))
     try:
-        with Microphone(settings.input_device, rate=recognizer.sample_rate) as mic:
+        with Microphone(settings.input_device, rate=recognizer.recognizer.sample_rate) as mic:
             print("Listening: ask your question.", file=sys.stderr, flush=True)
-            utterance = mic.record_utterance(_segmenter(settings, mic.rate), max_wait=ONCE_MAX_WAIT)
+            utterances = mic.utterances(_segmenter(settings, mic.rate), max_wait=ONCE_MAX_WAIT,
+                                        on_settled=recognizer.speculate)
+            utterance = next(utterances, None)
+        if utterance is None:
+            return _error_decision("microphone", f"no speech heard within {ONCE_MAX_WAIT:.0f} seconds")
+        transcript = recognizer.transcribe(utterance.audio)
     except MicrophoneError as exc:
         return _error_decision("microphone", f"{exc}")
-    if utterance is None:
-        return _error_decision("microphone", f"no speech heard within {ONCE_MAX_WAIT:.0f} seconds")
-    transcript = recognizer.transcribe(utterance.audio)
+    finally:
+        recognizer.close()
     decision = understander.understand(transcript.text)
     return dataclasses.replace(decision, input="microphone", transcript=transcript.text)
 
@@ -101,23 +106,26 @@ def run_hands_free(conversation: Conversation, settings: Settings, status: Calla
     watcher = threading.Thread(target=_watch_speaking, args=(conversation, stop_watch), daemon=True)
     watcher.start()
     conversation.greet(ready=True)
+    speculative = SpeculativeRecognizer(recognizer)
     try:
-        _listen(conversation, mic, recognizer, settings, status)
+        _listen(conversation, mic, speculative, settings, status)
     finally:
         stop_watch.set()
         mic.close()
         conversation.speaker.stop()
+        speculative.close()
     return 0
 
 
-def _listen(conversation: Conversation, mic: Microphone, recognizer, settings: Settings,
+def _listen(conversation: Conversation, mic: Microphone, recognizer: SpeculativeRecognizer, settings: Settings,
             status: Callable[[str], None]) -> None:
     attempt = 0
     if not conversation.speaker.is_speaking:
         status("listening")  # otherwise said when the greeting has finished
     while not conversation.finished.is_set():
         try:
-            for utterance in mic.utterances(_segmenter(settings, mic.rate), stop=conversation.finished):
+            for utterance in mic.utterances(_segmenter(settings, mic.rate), stop=conversation.finished,
+                                            on_settled=recognizer.speculate):
                 attempt = 0
                 transcript = recognizer.transcribe(utterance.audio)
                 if transcript.text:

@@ -154,3 +154,42 @@ def test_two_espeak_questions_with_a_long_gap_are_two_utterances(words: list[np.
     assert two.start == pytest.approx(first_end + 2.0, abs=0.1)
     # the audio carries the speech: most of its energy lies within the detected boundaries
     assert np.abs(one.audio).max() > 5000
+
+
+def feed_collecting_settled(signal: np.ndarray, block: int = 640, **overrides: float
+                            ) -> tuple[list[Utterance], list[tuple[float, np.ndarray]]]:
+    """Utterances, and each settled audio with the stream position at which it was offered."""
+    seg = Segmenter(**overrides)
+    found: list[Utterance] = []
+    settled: list[tuple[float, np.ndarray]] = []
+    for i in range(0, len(signal), block):
+        found.extend(seg.feed(signal[i:i + block]))
+        if (audio := seg.take_settled()) is not None:
+            settled.append((seg.position, audio))
+    return found, settled
+
+
+def test_settled_audio_is_the_utterance_well_before_it_ends() -> None:
+    signal = with_noise(concat(silence(1), syllables(1.2), silence(2)), -55)
+    (utt,), settled = feed_collecting_settled(signal)
+    assert len(settled) == 1, "offered once, not on every silent block"
+    offered_at, audio = settled[0]
+    assert np.array_equal(audio, utt.audio), "exactly the audio the finished utterance has"
+    # Offered after the kept trailing silence (0.3 s), long before the 1 s endpoint.
+    assert utt.end + 0.3 <= offered_at + 0.04 < utt.end + 0.5
+
+
+def test_speech_after_a_pause_is_settled_again_with_the_longer_audio() -> None:
+    # A halting speaker: a 0.6 s pause settles the first part, then the sentence goes on.
+    signal = with_noise(concat(silence(1), syllables(0.8), silence(0.6), syllables(0.7, seed=2), silence(2)), -55)
+    (utt,), settled = feed_collecting_settled(signal)
+    assert len(settled) == 2
+    assert len(settled[0][1]) < len(utt.audio)
+    assert np.array_equal(settled[1][1], utt.audio)
+
+
+def test_nothing_settles_during_speech_or_in_silence() -> None:
+    _, settled = feed_collecting_settled(with_noise(silence(3), -55))
+    assert settled == []
+    _, settled = feed_collecting_settled(concat(silence(0.5), syllables(3.0)))  # still talking at the end
+    assert settled == []

@@ -35,7 +35,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -267,11 +267,14 @@ class Microphone:
                 yield block
 
     def utterances(self, segmenter: Segmenter, max_wait: float | None = None,
-                   stop: threading.Event | None = None) -> Iterator[Utterance]:
+                   stop: threading.Event | None = None,
+                   on_settled: Callable[[np.ndarray], None] | None = None) -> Iterator[Utterance]:
         """Utterances as the segmenter finds them in the live audio.
 
         Ends when `stop` is set, or after `max_wait` seconds with no speech in progress (time spent
-        paused does not count). The segmenter is reset whenever the microphone is resumed."""
+        paused does not count). The segmenter is reset whenever the microphone is resumed.
+        `on_settled` gets the audio of an utterance that may be about to end (Segmenter.take_settled),
+        so recognition can start before the endpoint silence has run out."""
         if segmenter.config.rate != self.rate:
             raise ValueError(f"the segmenter works at {segmenter.config.rate} Hz, the microphone at {self.rate}")
         epoch = self._gate_epoch
@@ -288,6 +291,8 @@ class Microphone:
                 for utterance in segmenter.feed(block):
                     yield utterance
                     idle_since = now = time.monotonic()
+                if on_settled is not None and (settled := segmenter.take_settled()) is not None:
+                    on_settled(settled)
             if segmenter.in_speech:
                 idle_since = now
             elif max_wait is not None and now - idle_since >= max_wait:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 _FLOOR_DB = -100.0  # energy of digital silence (keeps log10 finite)
+MIN_SETTLE_SECONDS = 0.2  # take_settled() waits at least this long: not every gap between words is an end
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Candidate:
     frames: list[np.ndarray] = field(default_factory=list)  # from the first voiced frame on
     energies: list[float] = field(default_factory=list)  # dBFS of each of `frames`
     last_voiced: int = 0  # frame index of the last voiced frame
+    settled_at: int = -1  # last_voiced when take_settled() last gave this candidate's audio
 
 
 class Segmenter:
@@ -92,6 +94,7 @@ class Segmenter:
         self._max_frames = max(1, round(c.max_utterance / self._frame_s))
         self._min_voiced = max(1, round(c.min_speech / self._frame_s))
         self._post_frames = round(c.post_roll / self._frame_s)
+        self._settle_frames = round(MIN_SETTLE_SECONDS / self._frame_s)
         self._window_frames = max(5, round(c.noise_window / self._frame_s))
         self._pre_roll = deque(maxlen=max(0, round(c.pre_roll / self._frame_s)))
         self.reset()
@@ -119,6 +122,22 @@ class Segmenter:
         history = np.fromiter(self._history_db, dtype=np.float64, count=len(self._history_db))
         k = len(history) // 20
         return float(np.partition(history, k)[k])
+
+    def take_settled(self) -> np.ndarray | None:
+        """The audio the utterance in progress will have if no more speech comes, once, as soon as it is
+        settled: `post_roll` seconds of silence have followed the last voiced frame, so further silence
+        adds nothing to it. None otherwise (and on later calls, until speech resumes and settles again).
+
+        This lets a recognizer start on the utterance while the rest of the endpoint silence runs out;
+        whether it then ends (and is kept, see _finish) is for `feed` to say."""
+        current = self._current
+        if current is None or current.last_voiced == current.settled_at:
+            return None
+        if self._frame_index - 1 - current.last_voiced < max(self._post_frames, self._settle_frames):
+            return None
+        current.settled_at = current.last_voiced
+        keep_frames = current.last_voiced - current.start_frame + 1 + self._post_frames
+        return np.concatenate(current.head + current.frames[:keep_frames])
 
     @property
     def position(self) -> float:

@@ -1,0 +1,62 @@
+"""Recognition that starts before the endpoint silence has run out.
+
+An utterance only ends after `endpoint_silence` (about 1 s) without speech, but its audio is settled much
+sooner: the segmenter keeps just `post_roll` (0.3 s) of trailing silence (Segmenter.take_settled). The
+decoder starts on the settled audio in a background thread while the rest of the silence runs out; when
+the utterance does end with exactly that audio, its transcript is ready or nearly so. When the person
+speaks again instead, the guess is dropped. Either way the transcript is the one `transcribe` gives for
+the utterance's audio: speculation changes when recognition happens, never what it hears.
+
+Measured (bench/endtoend.py): end of question to first answer sound, median 1.59 s without, see README
+for the figure with it.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from assistant.recognition.base import Recognizer, Transcript
+
+
+class SpeculativeRecognizer:
+    """Wraps a recognizer; every decode runs on one worker thread (decoders are not thread-safe)."""
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speculative-recognition")
+        self._lock = threading.Lock()
+        self._guess: tuple[np.ndarray, Future[Transcript | None]] | None = None
+        self.hits = 0  # utterances whose transcript came from a guess (for tests and the bench)
+
+    def speculate(self, audio: np.ndarray) -> None:
+        """Start decoding audio that may turn out to be a whole utterance; replaces any earlier guess."""
+        with self._lock:
+            self._guess = (audio, self._worker.submit(self._decode_if_latest, audio))
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """The transcript of a finished utterance: the guess's when it was made on this very audio."""
+        with self._lock:
+            guess, self._guess = self._guess, None
+        if guess is not None and guess[0].shape == audio.shape and np.array_equal(guess[0], audio):
+            result = guess[1].result()
+            if result is not None:
+                self.hits += 1
+                return result
+        elif guess is not None:
+            guess[1].cancel()  # not started yet: never decoded
+        return self._worker.submit(self.recognizer.transcribe, audio).result()
+
+    def close(self) -> None:
+        with self._lock:
+            self._guess = None
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def _decode_if_latest(self, audio: np.ndarray) -> Transcript | None:
+        # A guess superseded while it waited in the queue (the person went on speaking) is not decoded.
+        with self._lock:
+            if self._guess is not None and self._guess[0] is not audio:
+                return None
+        return self.recognizer.transcribe(audio)

@@ -1,0 +1,109 @@
+"""Recognition started during the endpoint silence (assistant/speculation.py), with real PocketSphinx
+decoding of synthesized speech fed through the real segmenter."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from audio_samples import silence
+from speech_voices import speak
+
+from assistant.audio.segmenter import Segmenter
+from assistant.recognition.sphinx import PocketSphinxRecognizer
+from assistant.recognition.vocabulary import content_phrases
+from assistant.speculation import SpeculativeRecognizer
+
+
+@pytest.fixture(scope="module")
+def sphinx(content, tmp_path_factory) -> PocketSphinxRecognizer:
+    return PocketSphinxRecognizer(content_phrases(content), cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def trimmed(clip: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(clip.astype(np.int32)) > 300)
+    return clip[loud[0]:loud[-1] + 1]
+
+
+def live(signal: np.ndarray, speculative: SpeculativeRecognizer, block: int = 640) -> list[str]:
+    """What the hands-free loop does: segment the stream, offer settled audio, transcribe utterances."""
+    segmenter = Segmenter()
+    heard: list[str] = []
+    for start in range(0, len(signal), block):
+        for utterance in segmenter.feed(signal[start:start + block]):
+            heard.append(speculative.transcribe(utterance.audio).text)
+        if (settled := segmenter.take_settled()) is not None:
+            speculative.speculate(settled)
+    return heard
+
+
+def test_a_question_is_decoded_during_the_endpoint_silence_with_the_same_words(sphinx) -> None:
+    question = speak("what are the goals of occupational therapy", "flite:slt")
+    signal = np.concatenate([silence(0.5), question, silence(1.5)])
+    speculative = SpeculativeRecognizer(sphinx)
+    try:
+        heard = live(signal, speculative)
+        assert speculative.hits == 1, "the utterance's transcript came from the early decode"
+    finally:
+        speculative.close()
+    segmenter = Segmenter()
+    (utterance,) = segmenter.feed(signal)
+    assert heard == [sphinx.transcribe(utterance.audio).text]
+    assert "occupational therapy" in heard[0]
+
+
+def test_speech_that_goes_on_after_a_pause_is_decoded_whole(sphinx) -> None:
+    # A halting speaker: the pause settles the first half; the decode of that half is not used.
+    first, second = (trimmed(speak(words, "espeak:en-us")) for words in ("what does a physical", "therapist do"))
+    signal = np.concatenate([silence(0.5), first, silence(0.6), second, silence(1.5)])
+    speculative = SpeculativeRecognizer(sphinx)
+    try:
+        heard = live(signal, speculative)
+        assert speculative.hits == 1, "the whole sentence's decode, not the first half's"
+    finally:
+        speculative.close()
+    assert len(heard) == 1
+    assert "physical therapist" in heard[0]
+
+
+def test_an_unrelated_guess_is_never_used(sphinx) -> None:
+    asked, other = speak("i have chest pain", "flite:rms"), speak("what is physical therapy", "flite:rms")
+    speculative = SpeculativeRecognizer(sphinx)
+    try:
+        speculative.speculate(other)
+        transcript = speculative.transcribe(asked)
+        assert speculative.hits == 0
+    finally:
+        speculative.close()
+    assert transcript == sphinx.transcribe(asked)
+
+
+def test_the_decode_leaves_the_interpreter_free_for_audio_threads(sphinx) -> None:
+    """The microphone and speaker callbacks are Python: a decode in the background must not hold the GIL
+    for long stretches (it feeds the search a tenth of a second at a time)."""
+    clip = speak("what is the difference between physical therapy and occupational therapy", "flite:slt")
+    speculative = SpeculativeRecognizer(sphinx)
+    gaps: list[float] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            time.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        speculative.speculate(clip)
+        speculative.transcribe(clip)
+    finally:
+        done.set()
+        ticker.join()
+        speculative.close()
+    # Not a timing target: a one-call decode of this clip would leave the ticker no turn at all.
+    assert len(gaps) > 20
