@@ -21,9 +21,6 @@ from assistant.config import Settings
 from assistant.speech import synth
 from assistant.speech.speaker import Speaker
 
-# Known intermittent failure (see the closing note): the same pyttsx3 settings problem as test_speech_synth.
-pytestmark = pytest.mark.flaky(reruns=1)
-
 REPO = Path(__file__).resolve().parent.parent
 LONG_ANSWER = " ".join([ANSWER] * 6)  # about 40 s of speech
 WINDOW = RECORD_RATE // 100  # 10 ms

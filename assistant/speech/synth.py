@@ -4,19 +4,29 @@ Measured pitfalls of pyttsx3 2.99 on Linux (DESIGN.md) and how this module avoid
 - `say()` shells out to `aplay` and cannot be stopped: only `save_to_file` is used; playback is ours.
 - `pyttsx3.init()` caches one engine per driver, so rate/voice changes pile onto old state and can apply
   late, and after `save_to_file` later `say()` calls go to that file: every utterance builds a new
-  `pyttsx3.Engine("espeak")` (its driver resets voice, rate and volume), queues the properties before the
-  text, and is dropped afterwards.
+  `pyttsx3.Engine("espeak")` (its driver resets voice, rate and volume), gets its settings before the
+  text (see below), and is dropped afterwards.
 - espeak runs in RETRIEVAL mode, so `runAndWait()` returns before the WAV exists: we wait for the
   driver's "finished-utterance" notification instead.
 - espeak is one global library state with one synthesis callback: a process-wide lock serialises use.
+- In that mode espeak_SetParameter is not applied at once: it is a command for espeak's own thread. pyttsx3
+  queues the rate and volume, then `runAndWait()` -> endLoop -> driver.stop() calls espeak_Cancel() whenever
+  that thread is still busy, and a command it dequeues at that instant is dropped: 1 utterance in 250-500
+  was spoken at the driver's defaults (200 wpm or volume 1.0) instead of the settings asked for.
+  So we set voice, rate and volume ourselves, wait until espeak's thread has applied
+  them (read back and checked) and is idle, and only then start the text: nothing is left to cancel. We also
+  wait for that thread to finish an utterance's last command before dropping the engine, whose callback it
+  is still returning from.
 - the driver prints "Audio saved to ..." on stdout, which would corrupt `assistant ask --json`: silenced.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import tempfile
 import threading
+import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +44,7 @@ INSTALL_HINT = "install it with `sudo apt-get install espeak-ng` (or run `make i
 # espeak keeps one synthesis callback and one parameter set per process.
 _LOCK = threading.RLock()
 _pyttsx3: ModuleType | None = None
+IDLE_TIMEOUT = 5.0  # espeak's thread finishes a parameter change or an utterance's tail in microseconds
 
 
 class SpeechError(RuntimeError):
@@ -150,26 +161,81 @@ def synthesize(text: str, rate: int = 165, volume: float = 0.9, voice: str | Non
             errors.append(exception or SpeechError("unknown synthesis error"))
             done.set()
 
+        _wait_idle()  # whatever espeak's thread still does belongs to someone else: let it finish
         engine = _new_engine()
         try:
             engine.connect("finished-utterance", lambda **_: done.set())
             engine.connect("error", on_error)
-            if voice:
-                engine.setProperty("voice", voice)
-            engine.setProperty("rate", clamp_rate(rate))
-            engine.setProperty("volume", clamp_volume(volume))
+            _apply_settings(voice, clamp_rate(rate), clamp_volume(volume))  # not queued in pyttsx3: see above
             engine.save_to_file(text, str(path))
-            engine.runAndWait()  # starts the (asynchronous) synthesis
+            engine.runAndWait()  # starts the (asynchronous) synthesis; espeak is idle, so nothing is cancelled
             finished = done.wait(timeout)
             if not finished:
                 _cancel()
                 raise SpeechError(f"espeak-ng did not finish speaking {len(text)} characters "
                                   f"within {timeout:.0f} s")
+            _wait_idle()  # espeak's thread is still returning from our callback: let it, before dropping it
             if errors:
                 raise SpeechError(f"espeak-ng failed: {errors[0]}") from errors[0]
             return _read_wav(path)
         finally:
             del engine  # its destructor resets espeak's callback: must happen before the next engine
+
+
+def _espeak() -> ModuleType:
+    _engine_module()
+    from pyttsx3.drivers import _espeak
+
+    return _espeak
+
+
+_get_parameter: Any = None
+
+
+def _current_parameter(parameter: int) -> int:
+    """The value espeak is using now (pyttsx3's GetParameter binding omits the `current` argument)."""
+    global _get_parameter
+    espeak = _espeak()
+    if _get_parameter is None:
+        prototype = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)
+        _get_parameter = prototype(("espeak_GetParameter", espeak.dll))
+    return int(_get_parameter(parameter, 1))
+
+
+def _wait_idle(timeout: float = IDLE_TIMEOUT) -> None:
+    """Block until espeak's command thread has nothing left to do (it applies parameters and speaks)."""
+    espeak = _espeak()
+    deadline = time.monotonic() + timeout
+    pause = 0.0
+    while espeak.IsPlaying():
+        if time.monotonic() > deadline:
+            log.warning("espeak-ng stayed busy for %.0f s; cancelling what it was doing", timeout)
+            _cancel()
+            return
+        time.sleep(pause)  # 0 first: the usual wait is a few microseconds
+        pause = min(0.001, pause + 0.0002)
+
+
+def _apply_settings(voice: str | None, rate: int, volume: float) -> None:
+    """Give espeak exactly this voice, rate and volume, and return once its thread is using them."""
+    from pyttsx3.drivers.espeak import EspeakDriver
+
+    espeak = _espeak()
+    wanted = {espeak.RATE: rate, espeak.VOLUME: int(round(volume * 100, 2))}  # the driver's conversion
+    for _attempt in range(3):
+        try:
+            if voice:
+                EspeakDriver.setProperty("voice", voice)  # applied at once (espeak does not queue voices)
+            EspeakDriver.setProperty("rate", rate)  # these two are queued for espeak's thread
+            EspeakDriver.setProperty("volume", volume)
+        except (ValueError, KeyError) as exc:
+            raise SpeechError(f"espeak-ng failed: {exc}") from exc
+        _wait_idle()
+        current = {name: _current_parameter(name) for name in wanted}
+        if current == wanted:
+            return
+        log.debug("espeak-ng has rate/volume %s instead of %s; setting them again", current, wanted)
+    raise SpeechError(f"espeak-ng did not take rate {rate} and volume {volume}")
 
 
 def _cancel() -> None:
