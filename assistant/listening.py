@@ -32,11 +32,11 @@ def _segmenter(settings: Settings, rate: int) -> Segmenter:
     return Segmenter(rate=rate, end_silence=settings.endpoint_silence, max_utterance=settings.max_utterance)
 
 
-def _open_recognizer(settings: Settings, conversation_phrases: list[str] | None = None):
+def _open_recognizer(settings: Settings, wake_phrase: str | None = None):
     from assistant.recognition import open_recognizer
 
     content = load_content_or_exit(settings)
-    return open_recognizer(settings, content, extra_phrases=conversation_phrases or [])
+    return open_recognizer(settings, content, wake_phrase=wake_phrase)
 
 
 def listen_once(settings: Settings) -> Decision:
@@ -79,7 +79,7 @@ def _watch_speaking(conversation: Conversation, stop: threading.Event) -> None:
 def run_hands_free(conversation: Conversation, settings: Settings, status: Callable[[str], None],
                    service: bool = False) -> int:
     wake = settings.wake_phrase if settings.wake_phrase and settings.wake_phrase.lower() != "off" else None
-    recognizer = _open_recognizer(settings, [wake] if wake else [])
+    recognizer = _open_recognizer(settings, wake)
     status(f"speech recognizer: {recognizer.description}")
     if service:  # USB devices can come up after the service starts: wait for them instead of failing
         from assistant.audio.wait import wait_for_input_device, wait_for_output_device

@@ -8,6 +8,8 @@ many more sentences and unseen voices is measured by bench/recognition.py, not a
 from __future__ import annotations
 
 import json
+import multiprocessing
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +218,28 @@ def test_open_recognizer_says_which_engine_in_one_line(content, tmp_path, monkey
     assert lines == [f"assistant: speech recognizer: {recognizer.description}"]
     assert "PocketSphinx" in lines[0]
     assert {"hey", "coach"} <= recognizer.model.domain_words  # the wake phrase is in the vocabulary
+
+
+@pytest.mark.parametrize("voice", TEST_VOICES)
+def test_the_wake_phrase_is_heard_in_front_of_a_question(content, tmp_path_factory, voice):
+    recognizer = open_recognizer(Settings(engine="pocketsphinx"), content, wake_phrase="hey coach",
+                                 cache_dir=tmp_path_factory.getbasetemp() / "wake-cache")
+    for question in ("what is occupational therapy", "i have chest pain"):
+        heard = recognizer.transcribe(speak(f"hey coach {question}", voice)).text
+        assert heard.startswith("hey coach"), heard
+
+
+def _start_and_hear(cache_dir: str) -> str:
+    """In a separate process: start the recognizer on a shared, possibly empty cache and hear a phrase."""
+    recognizer = PocketSphinxRecognizer(["what is physical therapy", "what is occupational therapy", "stop"],
+                                        cache_dir=Path(cache_dir))
+    return recognizer.transcribe(speak("what is physical therapy", "flite:slt")).text
+
+
+def test_processes_starting_together_on_an_empty_cache_all_get_a_working_model(tmp_path):
+    # Two processes building the same model at once: the second must not delete the model the first just
+    # finished (and may be loading); measured before the fix: "Failed to initialize PocketSphinx".
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        heard = pool.map(_start_and_hear, [str(tmp_path)] * 4, chunksize=1)
+    assert heard == ["what is physical therapy"] * 4
+    assert len(list(tmp_path.glob("pocketsphinx-*"))) == 1 and not list(tmp_path.glob(".building-*"))
