@@ -5,6 +5,8 @@ background share (`background_mass`) is spread over common English words (by the
 speech outside the domain then comes out as ordinary words ("play some music") instead of being forced
 onto domain phrases, which is what lets the understanding say "I don't know". Back-off uses a fixed
 discount, as pocketsphinx's own `pocketsphinx.lm` does; probabilities sum to one at every history.
+(Measured on the recognizer's dev set, see sphinx.py: discount 0.3 instead of 0.5 gave 377 vs 376 correct
+decisions of 516, 161 vs 162 emergencies of 216: no reason to change.)
 """
 
 from __future__ import annotations
