@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -20,6 +21,13 @@ from assistant.speculation import SpeculativeRecognizer
 @pytest.fixture(scope="module")
 def sphinx(content, tmp_path_factory) -> PocketSphinxRecognizer:
     return PocketSphinxRecognizer(content_phrases(content), cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture
+def speculative(sphinx) -> Iterator[SpeculativeRecognizer]:
+    recognizer = SpeculativeRecognizer(sphinx)
+    yield recognizer
+    recognizer.close()
 
 
 def trimmed(clip: np.ndarray) -> np.ndarray:
@@ -39,52 +47,39 @@ def live(signal: np.ndarray, speculative: SpeculativeRecognizer, block: int = 64
     return heard
 
 
-def test_a_question_is_decoded_during_the_endpoint_silence_with_the_same_words(sphinx) -> None:
+def test_a_question_is_decoded_during_the_endpoint_silence_with_the_same_words(sphinx, speculative) -> None:
     question = speak("what are the goals of occupational therapy", "flite:slt")
     signal = np.concatenate([silence(0.5), question, silence(1.5)])
-    speculative = SpeculativeRecognizer(sphinx)
-    try:
-        heard = live(signal, speculative)
-        assert speculative.hits == 1, "the utterance's transcript came from the early decode"
-    finally:
-        speculative.close()
+    heard = live(signal, speculative)
+    assert speculative.hits == 1, "the utterance's transcript came from the early decode"
     segmenter = Segmenter()
     (utterance,) = segmenter.feed(signal)
     assert heard == [sphinx.transcribe(utterance.audio).text]
     assert "occupational therapy" in heard[0]
 
 
-def test_speech_that_goes_on_after_a_pause_is_decoded_whole(sphinx) -> None:
+def test_speech_that_goes_on_after_a_pause_is_decoded_whole(speculative) -> None:
     # A halting speaker: the pause settles the first half; the decode of that half is not used.
     first, second = (trimmed(speak(words, "espeak:en-us")) for words in ("what does a physical", "therapist do"))
     signal = np.concatenate([silence(0.5), first, silence(0.6), second, silence(1.5)])
-    speculative = SpeculativeRecognizer(sphinx)
-    try:
-        heard = live(signal, speculative)
-        assert speculative.hits == 1, "the whole sentence's decode, not the first half's"
-    finally:
-        speculative.close()
+    heard = live(signal, speculative)
+    assert speculative.hits == 1, "the whole sentence's decode, not the first half's"
     assert len(heard) == 1
     assert "physical therapist" in heard[0]
 
 
-def test_an_unrelated_guess_is_never_used(sphinx) -> None:
+def test_an_unrelated_guess_is_never_used(sphinx, speculative) -> None:
     asked, other = speak("i have chest pain", "flite:rms"), speak("what is physical therapy", "flite:rms")
-    speculative = SpeculativeRecognizer(sphinx)
-    try:
-        speculative.speculate(other)
-        transcript = speculative.transcribe(asked)
-        assert speculative.hits == 0
-    finally:
-        speculative.close()
+    speculative.speculate(other)
+    transcript = speculative.transcribe(asked)
+    assert speculative.hits == 0
     assert transcript == sphinx.transcribe(asked)
 
 
-def test_the_decode_leaves_the_interpreter_free_for_audio_threads(sphinx) -> None:
+def test_the_decode_leaves_the_interpreter_free_for_audio_threads(speculative) -> None:
     """The microphone and speaker callbacks are Python: a decode in the background must not hold the GIL
     for long stretches (it feeds the search a tenth of a second at a time)."""
     clip = speak("what is the difference between physical therapy and occupational therapy", "flite:slt")
-    speculative = SpeculativeRecognizer(sphinx)
     gaps: list[float] = []
     done = threading.Event()
 
@@ -104,6 +99,5 @@ def test_the_decode_leaves_the_interpreter_free_for_audio_threads(sphinx) -> Non
     finally:
         done.set()
         ticker.join()
-        speculative.close()
     # Not a timing target: a one-call decode of this clip would leave the ticker no turn at all.
     assert len(gaps) > 20
