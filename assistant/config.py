@@ -30,8 +30,8 @@ class ConfigError(Exception):
 class Settings:
     emergency_number: str = "911"
     content_dir: str | None = None
-    engine: str = "auto"  # auto | vosk | pocketsphinx
-    model: str | None = None  # Vosk model folder
+    engine: str = "auto"  # auto | whisper | vosk
+    model: str | None = None  # a Vosk or faster-whisper model folder (None: auto-detect, built-in Whisper)
     input_device: str | None = None  # index or name
     output_device: str | None = None
     rate: int = 165  # words per minute
@@ -81,7 +81,7 @@ def _check_number(value: str) -> str | None:
 # What each setting may be; a value outside it is refused with the reason, never used quietly.
 _CHECKS = {
     "emergency_number": _check_number,
-    "engine": lambda v: None if v in ("auto", "vosk", "pocketsphinx") else "must be auto, vosk or pocketsphinx",
+    "engine": lambda v: None if v in ("auto", "whisper", "vosk") else "must be auto, whisper or vosk",
     "rate": _check_range(80, 400, "words per minute"),
     "volume": _check_range(0.05, 1.0, ""),
     "wake_phrase": lambda v: None if v.strip() else 'must be a phrase, or "off" to answer any speech',

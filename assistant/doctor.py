@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,28 +240,116 @@ def check_microphone(settings: Settings) -> CheckResult:
     return _check_device(settings, "input")
 
 
-def is_vosk_model(folder: Path) -> bool:
-    """A Vosk model folder has its acoustic model at am/final.mdl (or final.mdl in older models)."""
-    return (folder / "am" / "final.mdl").is_file() or (folder / "final.mdl").is_file()
+# -- the room (issue 12): is it quiet enough to hear the person? -------------------------------------
+
+ROOM_SECONDS = 3.0
+ROOM_PROMPT = "Checking the room. Please stay quiet for 3 seconds."
+# Speech into a close USB microphone arrives at about -23 dBFS (the level assistant/audio/gain.py brings
+# quiet questions up to). Slow, soft or slurred speech is recognized reliably only well above the room's
+# own sound, about 20 dB: a room louder than -45 dBFS (RMS over the quiet seconds) leaves too little
+# margin, and the gain cannot help, as it raises the noise with the voice. A quiet room is typically
+# -60 dBFS or below; a TV or radio at listening level, or a fan near the microphone, comes above -45.
+ROOM_NOISE_LIMIT_DBFS = -45.0
+ROOM_FIX = ("turn the TV or radio down or off, move the microphone closer to the person (within arm's "
+            "length) and away from fans, heaters and open windows, then run `assistant doctor` again")
+ROOM_TOO_LOUD_SPOKEN = ("The room is too loud for me to hear you reliably. Please turn the TV or radio "
+                        "down, and move the microphone closer to you, away from fans.")
+ECHO_SECONDS = 0.3  # after the spoken prompt, so its echo in the room is not measured as noise
 
 
-def installed_vosk_models(models_dir: Path | None = None) -> list[Path]:
-    models_dir = models_dir or DEFAULT_MODELS_DIR
-    if not models_dir.is_dir():
-        return []
-    return [p for p in sorted(models_dir.iterdir()) if p.is_dir() and is_vosk_model(p)]
+def level_dbfs(samples: Any) -> float:
+    """RMS level of float samples (-1..1) in dB below full scale; -inf for digital silence."""
+    import numpy as np
+
+    x = np.asarray(samples, dtype=np.float64)
+    if not len(x):
+        return float("-inf")
+    x = x - x.mean()  # cheap USB microphones add a DC offset, which is not sound
+    rms = float(np.sqrt(np.mean(x * x)))
+    return 20.0 * float(np.log10(rms)) if rms > 0 else float("-inf")
 
 
-def _pocketsphinx_problem() -> str | None:
+def record_room(settings: Settings, seconds: float = ROOM_SECONDS) -> tuple[Any, int]:
+    """`seconds` of float32 mono from the configured microphone, and its rate. Raises _Unavailable."""
+    import numpy as np
+
+    sd = _sounddevice()
+    device, _listing = _find_device(settings.input_device, "input")
+    if device is None:
+        raise _Unavailable("no microphone to listen with", "see the microphone line above")
+    rate = int(device.default_samplerate) or 16000
+    wanted = int(rate * seconds)
+    blocks: list[Any] = []
+    got = [0]
+    done = threading.Event()
+
+    def on_input(indata: Any, frames: int, _time: Any, _status: Any) -> None:
+        if got[0] < wanted:
+            blocks.append(indata[:, 0].copy())
+            got[0] += frames
+        if got[0] >= wanted:
+            done.set()
+
+    with quiet_stderr():
+        stream = sd.InputStream(device=device.index, channels=1, samplerate=rate, dtype="float32",
+                                callback=on_input)
     try:
-        import pocketsphinx
-    except Exception as exc:  # noqa: BLE001
-        return f"the pocketsphinx package cannot be imported ({_first_line(exc)})"
-    base = Path(pocketsphinx.get_model_path()) / "en-us"
-    for needed in (base / "en-us", base / "en-us.lm.bin", base / "cmudict-en-us.dict"):
-        if not needed.exists():
-            return f"its bundled English model is incomplete ({needed} is missing)"
-    return None
+        with quiet_stderr():
+            stream.start()
+        done.wait(seconds + DEVICE_TIMEOUT)
+    finally:
+        with quiet_stderr(), contextlib.suppress(Exception):
+            stream.abort()
+        with quiet_stderr(), contextlib.suppress(Exception):
+            stream.close()
+    audio = np.concatenate(blocks)[:wanted] if blocks else np.zeros(0, dtype=np.float32)
+    return audio, rate
+
+
+def _say(settings: Settings, text: str) -> None:
+    """Speak through the assistant's own speech path; a failure only costs the spoken words."""
+    try:
+        from assistant.speech.speaker import Speaker
+
+        Speaker(settings, warm_up=False).speak(text)
+    except Exception:  # noqa: BLE001 - the printed text says the same
+        pass
+
+
+def check_room(settings: Settings, announce: Callable[[str], None] | None = None,
+               speak: bool = True, microphone_ok: bool = True) -> CheckResult:
+    """Ask for quiet (printed, and spoken when `speak`), record ROOM_SECONDS and judge the noise level."""
+    name = "room noise"
+    if not microphone_ok:
+        return CheckResult(name, False, "not measured: the microphone does not work",
+                           "fix the microphone first (see above)", essential=False)
+    if announce is not None:
+        announce(ROOM_PROMPT)
+    if speak:
+        _say(settings, ROOM_PROMPT)
+        time.sleep(ECHO_SECONDS)
+    try:
+        audio, rate = record_room(settings)
+    except _Unavailable as exc:
+        return CheckResult(name, False, f"not measured: {exc}", exc.fix, essential=False)
+    except Exception as exc:  # noqa: BLE001 - PortAudio refused the device this time
+        return CheckResult(name, False, f"not measured: the microphone cannot be opened ({_first_line(exc)})",
+                           "see the microphone line above", essential=False)
+    if len(audio) < int(0.9 * ROOM_SECONDS * rate):
+        return CheckResult(name, False, f"not measured: the microphone delivered only {len(audio) / rate:.1f} s "
+                                        f"in {ROOM_SECONDS + DEVICE_TIMEOUT:g} s",
+                           "check the microphone and its driver", essential=False)
+    level = level_dbfs(audio)
+    if level == float("-inf"):
+        return CheckResult(name, True, "digital silence while quiet: check that the microphone is not muted")
+    if level > ROOM_NOISE_LIMIT_DBFS:
+        if speak:
+            _say(settings, ROOM_TOO_LOUD_SPOKEN)
+        return CheckResult(name, False, f"{level:.0f} dBFS while the room should be quiet: too loud to hear "
+                                        f"questions reliably (the limit is {ROOM_NOISE_LIMIT_DBFS:.0f} dBFS)",
+                           ROOM_FIX, essential=False)
+    return CheckResult(name, True, f"{level:.0f} dBFS while quiet: quiet enough "
+                                   f"(the limit is {ROOM_NOISE_LIMIT_DBFS:.0f} dBFS)")
 
 
 def _vosk_problem() -> str | None:
@@ -272,44 +361,46 @@ def _vosk_problem() -> str | None:
     return None
 
 
+def _whisper_problem(folder: Path | None) -> str | None:
+    """None when faster-whisper imports and the model is whole: for the built-in model every file is hashed
+    against its published checksum here (the assistant itself remembers a check it has done)."""
+    from assistant.recognition import RecognizerError
+    from assistant.recognition.whisper_model import packaged_model_dir, verify_packaged_model
+
+    try:
+        import faster_whisper  # noqa: F401
+    except Exception as exc:  # noqa: BLE001
+        return f"the faster-whisper package cannot be imported ({_first_line(exc)})"
+    if folder is None:
+        try:
+            verify_packaged_model(packaged_model_dir(), cache_file=None)
+        except RecognizerError as exc:
+            return str(exc)
+    return None
+
+
 def check_recognizer(settings: Settings) -> CheckResult:
+    from assistant.recognition import RecognizerError, choose_engine
+
     name = "recognizer"
     reinstall = "reinstall the Python packages: `make install`"
-    engine = (settings.engine or "auto").lower()
-    if engine == "pocketsphinx":
-        problem = _pocketsphinx_problem()
-        if problem:
-            return CheckResult(name, False, f"PocketSphinx: {problem}", reinstall)
-        return CheckResult(name, True, "PocketSphinx English (built in), as configured")
-    if settings.model:
-        folder = Path(settings.model).expanduser()
-        if not folder.is_dir():
-            return CheckResult(name, False, f"the configured Vosk model folder {folder} does not exist",
-                               "install one with `assistant model install`, or correct --model / `model:`")
-        if not is_vosk_model(folder):
-            return CheckResult(name, False, f"{folder} is not a Vosk model (no am/final.mdl)",
-                               "point --model / `model:` at the unpacked model folder, or "
-                               "`assistant model install`")
+    try:
+        engine, folder = choose_engine(settings, DEFAULT_MODELS_DIR)
+    except RecognizerError as exc:
+        return CheckResult(name, False, str(exc), "install one with `assistant model install`, correct --model / "
+                                                  "`model:`, or leave them out for the built-in English model")
+    if engine == "vosk":
         problem = _vosk_problem()
         if problem:
             return CheckResult(name, False, f"Vosk: {problem}", reinstall)
         return CheckResult(name, True, f"Vosk with the model {folder}")
-    models = installed_vosk_models()
-    if models:
-        problem = _vosk_problem()
-        if problem:
-            return CheckResult(name, False, f"Vosk: {problem}", reinstall)
-        return CheckResult(name, True, f"Vosk with the model {models[0].name} in {DEFAULT_MODELS_DIR}")
-    if engine == "vosk":
-        return CheckResult(name, False, f"the Vosk engine is chosen but no Vosk model is installed in "
-                                        f"{DEFAULT_MODELS_DIR}",
-                           "run `assistant model install`, or use --engine auto for PocketSphinx")
-    problem = _pocketsphinx_problem()
+    problem = _whisper_problem(folder)
     if problem:
-        return CheckResult(name, False, f"no Vosk model installed and PocketSphinx is unusable: {problem}",
-                           f"{reinstall}, or `assistant model install` for Vosk")
-    return CheckResult(name, True, "no Vosk model installed: PocketSphinx English (built in) will be used; "
-                                   "`assistant model install` for Vosk")
+        return CheckResult(name, False, f"Whisper: {problem}", reinstall)
+    if folder is not None:
+        return CheckResult(name, True, f"Whisper with the model {folder}")
+    return CheckResult(name, True, "Whisper tiny.en, the built-in English model (checksums match); "
+                                   "`assistant model install` adds a Vosk model")
 
 
 def check_conversation_log(settings: Settings) -> CheckResult:
@@ -342,20 +433,51 @@ def check_alert(settings: Settings) -> CheckResult:
     return CheckResult(name, True, f"will run {found} (timeout {settings.alert_timeout:g} s); not run now")
 
 
+def check_phrases(settings: Settings) -> CheckResult:
+    """What personal phrases are enrolled; a warning (not essential) when two sound too alike."""
+    from assistant.phrases.report import review
+    from assistant.phrases.store import PhraseStore
+
+    name = "personal phrases"
+    store = PhraseStore()
+    enrolled = store.names()
+    if not enrolled:
+        return CheckResult(name, True, "none enrolled (optional: `assistant phrases record stop`)")
+    counts = ", ".join(f"{n} ({len(store.load(n))})" for n in enrolled)
+    found = review(store)
+    problems = [f"'{a}' and '{b}' too alike to tell apart" for a, b in found.alike]
+    problems += [f"the takes of '{n}' differ a lot from each other" for n in found.inconsistent]
+    if problems:
+        return CheckResult(name, False, f"enrolled: {counts}; {'; '.join(problems)}",
+                           "record those phrases again (`assistant phrases record NAME`), or remove one of "
+                           "two that are too alike", essential=False)
+    return CheckResult(name, True, f"enrolled: {counts}")
+
+
+def _passed(results: list[CheckResult], *names: str) -> bool:
+    return all(any(r.name == name and r.ok for r in results) for name in names)
+
+
 def run_checks(settings: Settings, config_error: str | None = None,
-               on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
-    """Run every check in order; `on_result` sees each result as soon as it is known."""
+               on_result: Callable[[CheckResult], None] | None = None,
+               announce: Callable[[str], None] | None = None) -> list[CheckResult]:
+    """Run every check in order; `on_result` sees each result as soon as it is known, `announce` what the
+    person near the microphone is asked to do (the room check asks for quiet)."""
     checks: list[tuple[str, Callable[[], CheckResult]]] = [
         ("config file", lambda: check_config(config_error)),
         ("content", lambda: check_content(settings)),
         ("text-to-speech", lambda: check_text_to_speech(settings)),
         ("speaker", lambda: check_speaker(settings)),
         ("microphone", lambda: check_microphone(settings)),
+        ("room noise", lambda: check_room(settings, announce,
+                                          speak=_passed(results, "text-to-speech", "speaker"),
+                                          microphone_ok=_passed(results, "microphone"))),
         ("recognizer", lambda: check_recognizer(settings)),
         ("conversation log", lambda: check_conversation_log(settings)),
         ("caregiver alert", lambda: check_alert(settings)),
+        ("personal phrases", lambda: check_phrases(settings)),
     ]
-    results = []
+    results: list[CheckResult] = []  # read by the room check: it speaks and listens only on working devices
     for name, check in checks:
         try:
             result = check()

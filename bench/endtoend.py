@@ -51,7 +51,7 @@ QUESTIONS = (
     "what do occupational therapists do",
     "where do physical therapists work",
 )
-TARGET_S = 1.3  # end of the question to audible answer (issue 5)
+TARGET_S = 1.15  # issue 11: end of question to first answer sound, 1 s endpoint included
 THRESHOLD = 300  # int16 amplitude that counts as sound (espeak speech peaks in the thousands)
 BLOCK = 160  # 10 ms at 16 kHz
 RATE = 16000

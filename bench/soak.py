@@ -1,7 +1,7 @@
 """Soak: many turns through the real path in one process, watching for leaks (issue 6 item 2).
 
 Each turn: a pre-synthesized spoken question (espeak-ng, 16 kHz) -> the recognizer the settings choose
-(PocketSphinx with the domain model when no Vosk model is installed, via open_recognizer) -> Dialog ->
+(the built-in Whisper model when no Vosk model is installed, via open_recognizer) -> Dialog ->
 the whole spoken reply synthesized with real espeak-ng (Speaker.render: the same sentence chunks and
 synthesis speak() plays; nothing is played, so no sound device is needed).
 

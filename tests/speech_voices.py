@@ -1,9 +1,8 @@
 """Synthetic speakers for the recognition tests and bench: espeak-ng and flite voices, 16 kHz int16 mono.
 
-Two synthesizers, because the bundled PocketSphinx model hears them differently: flite's CMU voices are
-recognized much like natural speech, espeak-ng's formant voices worse (measured in bench/recognition.py;
-isolated "stop" and "help" come out as "tell" and "do" with every espeak-ng voice). A voice is named
-"espeak:<voice>" or "flite:<voice>".
+Two synthesizers, because recognizers hear them differently: flite's CMU voices are recognized much like
+natural speech, espeak-ng's formant voices worse (Whisper writes "occupational" as "knock your facial" in
+espeak-ng's en-us voice; see bench/recognition.py). A voice is named "espeak:<voice>" or "flite:<voice>".
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
     ("rate: 1000", "between 80 and 400 words per minute"),
     ("rate: fast", "invalid literal"),
     ("volume: 5", "between 0.05 and 1"),
-    ("engine: google", "auto, vosk or pocketsphinx"),
+    ("engine: google", "auto, whisper or vosk"),
     ('wake_phrase: "  "', '"off"'),
     ("endpoint_silence: 0", "between 0.2 and 5 seconds"),
     ("alert_command: /bin/notify", "expected a list"),

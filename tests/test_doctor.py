@@ -15,7 +15,7 @@ from assistant import doctor
 from assistant.config import Settings
 
 ASSISTANT = [sys.executable, "-m", "assistant"]
-CHECK_NAMES = ("config file", "content", "text-to-speech", "speaker", "microphone", "recognizer",
+CHECK_NAMES = ("config file", "content", "text-to-speech", "speaker", "microphone", "room noise", "recognizer",
                "conversation log", "caregiver alert")
 
 
@@ -61,9 +61,11 @@ def test_no_sound_server_reports_problems_not_a_traceback(tmp_path: Path):
         assert lines[name].startswith("PROBLEM"), lines[name]
         assert "Fix:" in lines[name] and thing in lines[name]
     assert "assistant listen --text" in lines["microphone"]  # typing is offered instead of a crash
+    assert lines["room noise"].startswith("PROBLEM") and "not measured" in lines["room noise"]
+    assert "(not essential)" in lines["room noise"]
     for name in ("config file", "content", "text-to-speech", "recognizer", "conversation log"):
         assert lines[name].startswith("OK"), lines[name]
-    assert "PocketSphinx English (built in) will be used" in lines["recognizer"]
+    assert "Whisper tiny.en, the built-in English model (checksums match)" in lines["recognizer"]
     assert "essential problem" in result.stdout
 
 
@@ -82,10 +84,48 @@ def test_missing_portaudio_library_is_reported_with_the_fix(tmp_path: Path):
         assert "apt-get install libportaudio2" in lines[name]
 
 
+def noise(dbfs: float, seconds: float = 60.0, rate: int = 16000) -> np.ndarray:
+    """White noise at this RMS level (dB below full scale), float32."""
+    return (10 ** (dbfs / 20) * np.random.default_rng(1).standard_normal(int(seconds * rate))).astype(np.float32)
+
+
+def room_level(line: str) -> float:
+    """The dBFS figure the room check reported."""
+    return float(line.split("room noise:", 1)[1].split("dBFS", 1)[0])
+
+
 def test_virtual_devices_are_ok_and_the_microphone_really_delivers(virtual_audio, tmp_path: Path):
-    # A tone plays into the virtual microphone while the doctor listens, so its level is not zero.
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(16000 * 20) / 16000)).astype(np.float32)
-    player = virtual_audio.play_into_mic(tone, wait=False)
+    # A quiet room: faint noise (-65 dBFS) plays into the virtual microphone while the doctor listens, so
+    # the microphone's level is not zero and the room check measures it as quiet.
+    player = virtual_audio.play_into_mic(noise(-65.0), wait=False)
+    speaker = virtual_audio.record_speaker()
+    try:
+        result = run_doctor({**private_env(tmp_path), **virtual_audio.env})
+    finally:
+        player.terminate()
+        player.wait()
+    spoken = speaker.stop()
+    no_traceback(result)
+    lines = report(result)
+    assert lines["speaker"].startswith("OK") and "plays audio" in lines["speaker"]
+    assert lines["microphone"].startswith("OK") and "peak level" in lines["microphone"]
+    assert "stay quiet for 3 seconds" in result.stdout  # printed, and spoken on the speaker:
+    assert np.abs(spoken).max() > 3000
+    assert lines["room noise"].startswith("OK") and "quiet enough" in lines["room noise"]
+    assert room_level(lines["room noise"]) == pytest.approx(-65.0, abs=4)
+    assert result.returncode == 0, result.stdout
+    assert "Everything the assistant needs is working" in result.stdout
+
+
+def test_a_loud_room_is_reported_with_what_to_do(virtual_audio, tmp_path: Path):
+    # A television talking across the room: speech, at -30 dBFS at the microphone, the whole time.
+    from assistant.speech import synth
+
+    tv = synth.synthesize("Tonight on the news: the weather turns colder, and the match ends in a draw. "
+                          "After the break, we look at the week ahead in sport and in the markets.")
+    tv = np.tile(tv.astype(np.float64), 8)
+    tv = (tv * 10 ** (-30.0 / 20) / np.sqrt(np.mean(tv**2)) * 32767).astype(np.int16)
+    player = virtual_audio.play_into_mic(tv, rate=synth.SAMPLE_RATE, wait=False)
     try:
         result = run_doctor({**private_env(tmp_path), **virtual_audio.env})
     finally:
@@ -93,10 +133,21 @@ def test_virtual_devices_are_ok_and_the_microphone_really_delivers(virtual_audio
         player.wait()
     no_traceback(result)
     lines = report(result)
-    assert lines["speaker"].startswith("OK") and "plays audio" in lines["speaker"]
-    assert lines["microphone"].startswith("OK") and "peak level" in lines["microphone"]
-    assert result.returncode == 0, result.stdout
-    assert "Everything the assistant needs is working" in result.stdout
+    line = lines["room noise"]
+    assert line.startswith("PROBLEM") and "too loud" in line and "(not essential)" in line
+    assert room_level(line) == pytest.approx(-30.0, abs=5)
+    for advice in ("TV or radio down", "closer to the person", "fans"):
+        assert advice in line
+    assert result.returncode == 0, result.stdout  # a loud room is worth fixing, not a broken machine
+    assert "The assistant can run" in result.stdout
+
+
+def test_room_check_on_a_silent_microphone_and_without_speaking(virtual_audio):
+    asked = []
+    result = doctor.check_room(Settings(), announce=asked.append, speak=False)
+    assert asked == [doctor.ROOM_PROMPT]
+    assert result.ok and "digital silence" in result.message and "muted" in result.message
+    assert doctor.level_dbfs(noise(-50.0, seconds=1.0)) == pytest.approx(-50.0, abs=0.2)
 
 
 def test_a_configured_device_that_does_not_exist_is_named(virtual_audio, tmp_path: Path):
@@ -162,14 +213,14 @@ def test_recognizer_problems_say_what_to_do(tmp_path: Path, monkeypatch: pytest.
     empty.mkdir()
     monkeypatch.setattr(doctor, "DEFAULT_MODELS_DIR", empty)
     fallback = doctor.check_recognizer(Settings(engine="auto"))
-    assert fallback.ok and "PocketSphinx" in fallback.message and "assistant model install" in fallback.message
+    assert fallback.ok and "Whisper tiny.en" in fallback.message and "assistant model install" in fallback.message
     vosk_only = doctor.check_recognizer(Settings(engine="vosk"))
     assert not vosk_only.ok and "assistant model install" in (vosk_only.fix or "")
     missing = doctor.check_recognizer(Settings(model=str(tmp_path / "nope")))
     assert not missing.ok and "does not exist" in missing.message
     not_a_model = doctor.check_recognizer(Settings(model=str(empty)))
-    assert not not_a_model.ok and "not a Vosk model" in not_a_model.message
-    assert doctor.check_recognizer(Settings(engine="pocketsphinx")).ok
+    assert not not_a_model.ok and "is not a Vosk model folder" in not_a_model.message
+    assert doctor.check_recognizer(Settings(engine="whisper")).ok
 
 
 def test_unwritable_log_folder_is_a_problem_but_not_essential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

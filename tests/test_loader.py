@@ -110,6 +110,13 @@ def test_unknown_key(copy: Path):
         "id, title, answer, more, phrasings, keywords"]
 
 
+def test_heard_as_must_map_red_flag_words_to_phrases(copy: Path):
+    path = copy / "red_flags.yaml"
+    line = replace_once(path, "  fall: [foul]\n", "  fall: foul\n")
+    assert problems_of(copy) == [
+        f"{path}:{line}: heard_as 'fall': should be a list of phrases. Fix: write one '- phrase' per line"]
+
+
 def test_duplicate_topic_id(copy: Path):
     path = copy / "topics.yaml"
     line = replace_once(path, "  - id: pt.goals\n", "  - id: pt.what\n")

@@ -127,7 +127,7 @@ def test_good_archive_installs_and_is_found(server, tmp_path):
 @pytest.mark.parametrize(("name", "message"), [
     ("vosk-model-cut", "broke off"),
     ("vosk-model-notzip", "not a valid zip"),
-    ("vosk-model-empty", "not a Vosk model"),
+    ("vosk-model-empty", "not a speech model"),
     ("vosk-model-crc", "checksum"),
     ("vosk-model-traversal", "leaving its folder"),
     ("vosk-model-absolute", "absolute path"),
@@ -190,3 +190,59 @@ def test_cli_install_then_list(server, tmp_path):
     assert "vosk-model-good" in listed.stdout and "runtime grammar" in listed.stdout
     refused = _cli("model", "install", "vosk-model-link", "--url", server, "--dir", str(models))
     assert refused.returncode == 1 and "refusing it" in refused.stderr
+
+
+# -- a model folder on this machine (a faster-whisper model from a USB stick) ------------------------------
+
+def whisper_folder(root: Path, name: str = "faster-whisper-small.en") -> Path:
+    """A faster-whisper model folder's layout with small placeholder files."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    for file, data in {"model.bin": b"weights", "config.json": b"{}", "tokenizer.json": b"{}",
+                       "vocabulary.txt": b"a\n"}.items():
+        (folder / file).write_bytes(data)
+    return folder
+
+
+def test_a_whisper_model_folder_is_copied_in_and_chosen(tmp_path: Path):
+    from assistant.recognition.models import install_folder
+
+    source = whisper_folder(tmp_path / "usb")
+    models = tmp_path / "models"
+    path = install_folder(source, models)
+    assert path == models / "faster-whisper-small.en" and (path / "model.bin").read_bytes() == b"weights"
+    assert [(m.name, m.engine) for m in installed_models(models)] == [("faster-whisper-small.en", "whisper")]
+    assert choose_engine(Settings(engine="whisper"), models_dir=models) == ("whisper", path)
+    assert choose_engine(Settings(engine="auto"), models_dir=models) == ("whisper", path)
+    assert install_folder(source, models) == path  # again: already there
+    assert _leftovers(models) == ["faster-whisper-small.en"]
+
+
+def test_a_bad_model_folder_is_refused_and_leaves_nothing(tmp_path: Path):
+    from assistant.recognition.models import install_folder
+
+    models = tmp_path / "models"
+    linked = whisper_folder(tmp_path / "usb", "linked")
+    (linked / "extra.bin").symlink_to("/etc/passwd")
+    with pytest.raises(ModelInstallError, match="link"):
+        install_folder(linked, models)
+    half = tmp_path / "usb" / "half"
+    half.mkdir()
+    (half / "model.bin").write_bytes(b"weights")
+    with pytest.raises(ModelInstallError, match="not a speech model"):
+        install_folder(half, models)
+    with pytest.raises(ModelInstallError, match="not a folder"):
+        install_folder(tmp_path / "usb" / "nothing", models)
+    assert not models.exists() or _leftovers(models) == []
+
+
+def test_model_install_command_takes_a_folder(tmp_path: Path):
+    source = whisper_folder(tmp_path / "usb")
+    result = subprocess.run([sys.executable, "-m", "assistant", "model", "install", str(source),
+                             "--dir", str(tmp_path / "models")], cwd=REPO, capture_output=True, text=True,
+                            env={**os.environ, "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "Installed faster-whisper-small.en" in result.stdout
+    listing = subprocess.run([sys.executable, "-m", "assistant", "model", "list", "--dir", str(tmp_path / "models")],
+                             cwd=REPO, capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path)})
+    assert "faster-whisper-small.en\t0 MB\twhisper" in listing.stdout

@@ -205,10 +205,12 @@ def test_listen_text_speaks_offline_through_the_sound_server(tmp_path, layer, vi
 # ----- HOOK: the microphone paths, for when the speech recognizer lands -----------------------------------
 
 def spoken_question(tmp_path: Path, text: str) -> Path:
-    """A real spoken question (espeak-ng) with a second of silence after it, as a 16 kHz WAV."""
-    from audio_samples import espeak, silence, write_wav
+    """A real spoken question (flite, which Whisper tiny.en hears like natural speech) with a second of
+    silence after it, as a 16 kHz WAV."""
+    from audio_samples import silence, write_wav
+    from speech_voices import speak
 
-    audio = np.concatenate([silence(0.3), espeak(text), silence(1.5)])
+    audio = np.concatenate([silence(0.3), speak(text, "flite:slt"), silence(1.5)])
     return write_wav(tmp_path / f"{'-'.join(text.split())}.wav", audio)
 
 

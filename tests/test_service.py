@@ -129,7 +129,7 @@ def systemd_parsed(unit: Path) -> tuple[list[str], list[str]]:
 
 def nasty_settings(content: Path) -> Settings:
     return Settings(input_device=NASTY[0], output_device=NASTY[1], wake_phrase=NASTY[2], voice=NASTY[3],
-                    emergency_number=NASTY[5], engine="pocketsphinx", model=str(content / NASTY[6]),
+                    emergency_number=NASTY[5], engine="whisper", model=str(content / NASTY[6]),
                     content_dir=str(content / "100% $HOME's \"content\""), rate=140, volume=0.5)
 
 

@@ -1,4 +1,4 @@
-"""Recognition started during the endpoint silence (assistant/speculation.py), with real PocketSphinx
+"""Recognition started during the endpoint silence (assistant/speculation.py), with real Whisper
 decoding of synthesized speech fed through the real segmenter."""
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ from audio_samples import silence
 from speech_voices import speak
 
 from assistant.audio.segmenter import Segmenter
-from assistant.recognition.sphinx import PocketSphinxRecognizer
-from assistant.recognition.vocabulary import content_phrases
+from assistant.recognition.whisper_engine import WhisperRecognizer
 from assistant.speculation import SpeculativeRecognizer
 
 
 @pytest.fixture(scope="module")
-def sphinx(content, tmp_path_factory) -> PocketSphinxRecognizer:
-    return PocketSphinxRecognizer(content_phrases(content), cache_dir=tmp_path_factory.mktemp("cache"))
+def whisper() -> WhisperRecognizer:
+    return WhisperRecognizer()
 
 
 @pytest.fixture
-def speculative(sphinx) -> Iterator[SpeculativeRecognizer]:
-    recognizer = SpeculativeRecognizer(sphinx)
+def speculative(whisper) -> Iterator[SpeculativeRecognizer]:
+    recognizer = SpeculativeRecognizer(whisper)
     yield recognizer
     recognizer.close()
 
@@ -47,14 +46,14 @@ def live(signal: np.ndarray, speculative: SpeculativeRecognizer, block: int = 64
     return heard
 
 
-def test_a_question_is_decoded_during_the_endpoint_silence_with_the_same_words(sphinx, speculative) -> None:
+def test_a_question_is_decoded_during_the_endpoint_silence_with_the_same_words(whisper, speculative) -> None:
     question = speak("what are the goals of occupational therapy", "flite:slt")
     signal = np.concatenate([silence(0.5), question, silence(1.5)])
     heard = live(signal, speculative)
     assert speculative.hits == 1, "the utterance's transcript came from the early decode"
     segmenter = Segmenter()
     (utterance,) = segmenter.feed(signal)
-    assert heard == [sphinx.transcribe(utterance.audio).text]
+    assert heard == [whisper.transcribe(utterance.audio).text]
     assert "occupational therapy" in heard[0]
 
 
@@ -68,17 +67,17 @@ def test_speech_that_goes_on_after_a_pause_is_decoded_whole(speculative) -> None
     assert "physical therapist" in heard[0]
 
 
-def test_an_unrelated_guess_is_never_used(sphinx, speculative) -> None:
+def test_an_unrelated_guess_is_never_used(whisper, speculative) -> None:
     asked, other = speak("i have chest pain", "flite:rms"), speak("what is physical therapy", "flite:rms")
     speculative.speculate(other)
     transcript = speculative.transcribe(asked)
     assert speculative.hits == 0
-    assert transcript == sphinx.transcribe(asked)
+    assert transcript == whisper.transcribe(asked)
 
 
 def test_the_decode_leaves_the_interpreter_free_for_audio_threads(speculative) -> None:
     """The microphone and speaker callbacks are Python: a decode in the background must not hold the GIL
-    for long stretches (it feeds the search a tenth of a second at a time)."""
+    for long stretches (CTranslate2 releases it while it encodes and decodes)."""
     clip = speak("what is the difference between physical therapy and occupational therapy", "flite:slt")
     gaps: list[float] = []
     done = threading.Event()

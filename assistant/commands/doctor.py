@@ -1,4 +1,5 @@
-"""`assistant doctor`: check microphone, speaker, recognizer, text-to-speech, content, config and log.
+"""`assistant doctor`: check microphone, speaker, recognizer, text-to-speech, content, config and log, and
+measure the room's noise (it asks, aloud and on screen, for 3 seconds of quiet).
 
 One line per check, OK or PROBLEM with what to fix; exit status 0 when every essential check passes.
 It also runs with a broken config file (reported as the first problem; defaults are used for the rest).
@@ -19,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
         help="check the microphone, speaker, recognizer, speech, content and config; say what to fix",
         description="Check everything the assistant needs, one line each (OK or PROBLEM and the fix). "
                     "The device options (--input-device, --output-device) check those devices instead of "
-                    "the configured ones. Exit status 0 when every essential check passes, else 1.",
+                    "the configured ones. It also asks for 3 seconds of quiet and measures the room's noise "
+                    "(too loud a room is reported, not counted as essential). "
+                    "Exit status 0 when every essential check passes, else 1.",
     )
     parser.set_defaults(func=run, on_config_error=run_with_config_error)
 
@@ -36,7 +39,10 @@ def run(args: argparse.Namespace, settings: Settings, config_error: str | None =
         status, _, rest = result.line().partition(" ")
         console.print(f"[bold {colour}]{status}[/] {escape(rest)}")
 
-    results = run_checks(settings, config_error=config_error, on_result=show)
+    def announce(text: str) -> None:
+        console.print(f"[bold]{escape(text)}[/]")
+
+    results = run_checks(settings, config_error=config_error, on_result=show, announce=announce)
     essential = [r for r in results if not r.ok and r.essential]
     other = [r for r in results if not r.ok and not r.essential]
     if essential:

@@ -68,8 +68,8 @@ def _check_paths(settings: Settings) -> None:
         raise service.ServiceError(f"the content folder {content} does not exist. Give the right one with "
                                    "--content DIR (or leave it out for the built-in content).")
     if settings.model and not Path(settings.model).expanduser().is_dir():
-        raise service.ServiceError(f"the Vosk model folder {settings.model} does not exist. Install one with "
-                                   "`assistant model install`, or leave --model out.")
+        raise service.ServiceError(f"the model folder {settings.model} does not exist. Install one with "
+                                   "`assistant model install`, or leave --model out for the built-in English model.")
 
 
 def _system_account(args: argparse.Namespace) -> tuple[str, list[str]]:

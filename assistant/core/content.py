@@ -58,6 +58,9 @@ class RedFlags:
     rules: tuple[RedFlag, ...]
     not_emergency: tuple[str, ...]  # look-alikes removed before matching ("chest of drawers")
     answer: str  # contains {number}
+    # what a recognizer writes for a red-flag word ("dripping" for "drooping"): read as that word, for the
+    # red-flag check only
+    heard_as: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

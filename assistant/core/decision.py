@@ -21,6 +21,7 @@ class Decision:
     confirm: bool
     runner_up: str | None = None  # second-best topic/disposition, offered when confirming
     error: str | None = None  # set when the input itself was unusable (bad audio file ...)
+    phrase: str | None = None  # the personal phrase (assistant/phrases) that decided it, if one did
 
     @property
     def is_emergency(self) -> bool:
@@ -40,4 +41,6 @@ class Decision:
         }
         if self.error is not None:
             data["error"] = self.error
+        if self.phrase is not None:
+            data["phrase"] = self.phrase
         return data

@@ -292,7 +292,7 @@ def _load_triage(path: Path, data: LineDict, problems: list[str]) -> Triage | No
 
 def _load_red_flags(path: Path, data: LineDict, problems: list[str]) -> RedFlags:
     check = _Checker(path, problems)
-    check.keys(data, "top level", ("answer", "not_emergency", "rules"))
+    check.keys(data, "top level", ("answer", "not_emergency", "rules"), ("heard_as",))
     answer = check.text(data, "answer", "answer")
     if answer and "{number}" not in answer:
         check.add(data.key_lines.get("answer"), "answer", "does not say the emergency number",
@@ -327,7 +327,17 @@ def _load_red_flags(path: Path, data: LineDict, problems: list[str]) -> RedFlags
                 continue
             combos.append(tuple(check.phrases(group, line, f"{where}, combo", 1) for group in combo))
         rules.append(RedFlag(id=rule_id, phrases=phrases, combos=tuple(combos)))
-    return RedFlags(rules=tuple(rules), not_emergency=not_emergency, answer=answer)
+    heard_as: dict[str, tuple[str, ...]] = {}
+    block = data.get("heard_as")
+    if block is None:
+        pass
+    elif not isinstance(block, LineDict):
+        check.add(data.key_lines.get("heard_as", data.line), "heard_as", "not a mapping",
+                  "write 'red-flag word: [what the recognizer writes for it]'")
+    else:
+        heard_as = {str(word): check.phrases(variants, block.key_lines[word], f"heard_as '{word}'", 1)
+                    for word, variants in block.items()}
+    return RedFlags(rules=tuple(rules), not_emergency=not_emergency, answer=answer, heard_as=heard_as)
 
 
 def _load_commands(path: Path, data: LineDict, problems: list[str]) -> dict[str, Command]:

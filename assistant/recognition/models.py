@@ -1,4 +1,4 @@
-"""Vosk models: where they are, which are installed, and installing one safely from the official site.
+"""Installed speech models (Vosk, or faster-whisper folders): where they are, and installing one safely.
 
 An install downloads the zip next to the models folder, checks it (the size the server announced, every
 member's CRC, a Vosk model's layout), unpacks it into a hidden temporary folder while refusing absolute
@@ -45,7 +45,14 @@ class InstalledModel:
     name: str
     path: Path
     size: int  # bytes on disk
-    grammar: bool  # dynamic graph: takes a runtime grammar
+    grammar: bool  # dynamic graph: takes a runtime grammar (Vosk only)
+    engine: str = "vosk"  # "vosk" or "whisper"
+
+
+def looks_like_model(folder: Path) -> bool:
+    from assistant.recognition.whisper_model import looks_like_whisper_model
+
+    return looks_like_vosk_model(folder) or looks_like_whisper_model(folder)
 
 
 def looks_like_vosk_model(folder: Path) -> bool:
@@ -65,10 +72,13 @@ def installed_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[InstalledMod
         return []
     found = []
     for folder in sorted(models_dir.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir() or not looks_like_vosk_model(folder):
+        if folder.name.startswith(".") or not folder.is_dir() or not looks_like_model(folder):
             continue
         size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-        found.append(InstalledModel(folder.name, folder, size, has_dynamic_graph(folder)))
+        if looks_like_vosk_model(folder):
+            found.append(InstalledModel(folder.name, folder, size, has_dynamic_graph(folder)))
+        else:
+            found.append(InstalledModel(folder.name, folder, size, False, engine="whisper"))
     return found
 
 
@@ -84,10 +94,30 @@ def find_vosk_model(settings: Settings, models_dir: Path = DEFAULT_MODELS_DIR) -
                 raise RecognizerError(f"the Vosk model {path} given by {origin} {problem}. Run `assistant model "
                                       "install`, or give the folder of an unpacked Vosk model.")
             return path
-    models = installed_models(models_dir)
+    models = [m for m in installed_models(models_dir) if m.engine == "vosk"]
     for model in models:
         if model.name == DEFAULT_MODEL:
             return model.path
+    return models[0].path if models else None
+
+
+def find_whisper_model(settings: Settings, models_dir: Path = DEFAULT_MODELS_DIR, quiet: bool = False) -> Path | None:
+    """The faster-whisper model folder to use: --model / the config's `model` when it is one, else the first
+    one installed in models/, else None (the built-in tiny.en). With `quiet`, a --model that is not a
+    Whisper folder gives None instead of an error (engine auto then tries it as a Vosk model)."""
+    from assistant.recognition.whisper_model import looks_like_whisper_model
+
+    if settings.model:
+        path = Path(settings.model).expanduser()
+        if looks_like_whisper_model(path):
+            return path
+        if quiet:
+            return None
+        problem = "does not exist" if not path.exists() else "is not a faster-whisper model folder"
+        raise RecognizerError(f"the Whisper model {path} given by --model (or `model` in the config file) {problem}"
+                              ": give a folder with model.bin, config.json and tokenizer.json, or leave --model out"
+                              " for the built-in English model.")
+    models = [m for m in installed_models(models_dir) if m.engine == "whisper"]
     return models[0].path if models else None
 
 
@@ -112,10 +142,10 @@ def install_model(name: str = DEFAULT_MODEL, models_dir: Path = DEFAULT_MODELS_D
     _check_name(name)
     models_dir = Path(models_dir)
     target = models_dir / name
-    if looks_like_vosk_model(target):
+    if looks_like_model(target):
         return target
     if target.exists():
-        raise ModelInstallError(f"{target} exists but is not a complete Vosk model: remove it, then install again")
+        raise ModelInstallError(f"{target} exists but is not a complete model: remove it, then install again")
     models_dir.mkdir(parents=True, exist_ok=True)
     url = model_url(name, base_url)
     workdir = Path(tempfile.mkdtemp(prefix=f".installing-{name}-", dir=models_dir))
@@ -127,8 +157,54 @@ def install_model(name: str = DEFAULT_MODEL, models_dir: Path = DEFAULT_MODELS_D
         archive.unlink()
         root = _model_root(unpacked)
         if root is None:
-            raise ModelInstallError(f"{url} is not a Vosk model: the archive has no am/final.mdl and graph/ inside")
+            raise ModelInstallError(f"{url} is not a speech model: the archive has neither a Vosk model (am/final.mdl "
+                                    "and graph/) nor a faster-whisper model (model.bin, config.json, tokenizer.json)")
         root.rename(target)  # the one step that makes the model visible: atomic on one file system
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return target
+
+
+def install_folder(source: Path, models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+    """Copy a model folder on this machine (a Vosk or faster-whisper model, e.g. from a USB stick) into
+    models_dir/<its name>, with the archive's checks: no links or special files, no oversized files, the
+    layout of a model; the copy becomes visible in one rename, so a failed copy leaves nothing behind."""
+    source = Path(source).expanduser()
+    if not source.is_dir() or source.is_symlink():
+        raise ModelInstallError(f"{source} is not a folder: give the unpacked model folder")
+    if not looks_like_model(source):
+        raise ModelInstallError(f"{source} is not a speech model: it needs a Vosk layout (am/final.mdl and graph/) "
+                                "or a faster-whisper one (model.bin, config.json, tokenizer.json)")
+    name = source.resolve().name
+    _check_name(name)
+    models_dir = Path(models_dir)
+    target = models_dir / name
+    if target.exists():
+        if looks_like_model(target):
+            return target
+        raise ModelInstallError(f"{target} exists but is not a complete model: remove it, then install again")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f".installing-{name}-", dir=models_dir))
+    try:
+        copy = workdir / name
+        total = 0
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source)
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise ModelInstallError(f"the model folder has a link ({relative}): refusing it")
+            if stat.S_ISDIR(mode):
+                (copy / relative).mkdir(parents=True, exist_ok=True)
+                continue
+            if not stat.S_ISREG(mode):
+                raise ModelInstallError(f"the model folder has a special file ({relative}): refusing it")
+            size = path.stat().st_size
+            total += size
+            if size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+                raise ModelInstallError(f"the model folder is larger than any speech model ({relative}): refusing it")
+            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy / relative)
+        copy.rename(target)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return target
@@ -233,9 +309,9 @@ def _check_member(member: zipfile.ZipInfo) -> None:
 
 def _model_root(unpacked: Path) -> Path | None:
     """The model folder inside the unpacked archive: the archive itself, or its single top folder."""
-    if looks_like_vosk_model(unpacked):
+    if looks_like_model(unpacked):
         return unpacked
     entries = [p for p in unpacked.iterdir() if not p.name.startswith("__MACOSX")]
-    if len(entries) == 1 and entries[0].is_dir() and looks_like_vosk_model(entries[0]):
+    if len(entries) == 1 and entries[0].is_dir() and looks_like_model(entries[0]):
         return entries[0]
     return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -13,7 +12,6 @@ if TYPE_CHECKING:
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 _DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-COMMAND_WEIGHT = 5  # a command phrasing counts as this many phrases in the language model
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[0-9]+")  # letters of any script (Korean too), or digits
 
 
@@ -32,7 +30,7 @@ def spoken_words(phrase: str) -> list[str]:
 
 def sentences(phrases: Iterable[str], unique: bool = False) -> list[list[str]]:
     """Each phrase as a word list, empty ones dropped. A phrase given twice counts twice in a language
-    model (see content_phrases); `unique` drops the repeats (for a grammar)."""
+    grammar weighs them alike; `unique` drops the repeats."""
     seen: set[tuple[str, ...]] = set()
     result: list[list[str]] = []
     for phrase in phrases:
@@ -43,28 +41,11 @@ def sentences(phrases: Iterable[str], unique: bool = False) -> list[list[str]]:
     return result
 
 
-def fingerprint(phrases: Iterable[str], *extra: str) -> str:
-    """A stable hash of the phrases (and any build parameters): the cache key of a domain model."""
-    digest = hashlib.sha256()
-    for words in sorted(" ".join(s) for s in sentences(phrases)):
-        digest.update(words.encode("utf-8") + b"\n")
-    for item in extra:
-        digest.update(b"\x00" + item.encode("utf-8"))
-    return digest.hexdigest()
-
-
 def content_phrases(content: Content) -> list[str]:
-    """What people may say, for the recognizers: the content's domain phrases plus the words the
-    understanding also listens for (topic keywords, difficulty cues, the words of red-flag combinations
-    such as "numb", look-alikes such as "chest of drawers"): a word missing here could never be heard.
-    Command phrasings count COMMAND_WEIGHT times: said far more often than any one question, so "no"
-    beats its homophone "know". (Measured: keywords as phrases of their own decode better than as loose
-    unigrams, 50 vs 48 of 63 held-out sentences. Tried on the recognizer's dev set, see sphinx.py: red-flag
-    phrasings counted 5 times and the look-alikes left out caught 166 instead of 162 of 216 spoken
-    emergencies, but false emergencies went 3 -> 4 and two test sentences were lost: not adopted.)"""
+    """What people may say, for a grammar recognizer (Vosk): the content's domain phrases plus the words
+    the understanding also listens for (topic keywords, difficulty cues, the words of red-flag combinations
+    such as "numb", look-alikes such as "chest of drawers"): a word missing here could never be heard."""
     phrases = list(content.domain_phrases())
-    for command in content.commands.values():
-        phrases.extend(list(command.phrasings) * (COMMAND_WEIGHT - 1))
     for topic in content.topics.values():
         phrases.extend(topic.keywords)
     phrases.extend(content.triage.difficulty_cues)

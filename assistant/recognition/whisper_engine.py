@@ -1,0 +1,238 @@
+"""Whisper (faster-whisper / CTranslate2) on the CPU: the built-in English recognizer.
+
+One utterance at a time (Whisper does not stream; speculation.py starts it during the endpoint silence):
+1. The Silero VAD that ships in the faster-whisper wheel finds the speech. No speech, no decoding: this is
+   what keeps Whisper from writing "Thank you." for silence, noise, music, clicks, coughs or breathing.
+2. The speech (with a little padding) is encoded in a window only as long as it needs (DecodeOptions
+   .min_window_s and up): CTranslate2 accepts fewer than 3000 mel frames, and a 10 s window encodes in a
+   fraction of the 30 s window's time.
+3. Greedy decoding, English, no timestamps, at most a few tokens per second of speech (a short window can
+   make tiny.en repeat itself; the cap ends that at once).
+4. A doubtful result (low average log-probability, repetition, or nothing for audible speech) is decoded
+   again in the standard 30 s window, and the more probable reading is kept: the cascade costs the full
+   price only where the short window may have misheard.
+5. The transcript carries Whisper's own scores: confidence = exp(average log-probability), and in_domain
+   is False when the scores say the words are a guess (no-speech probability high or log-probability low),
+   which makes the understanding ask "did you mean ...?" instead of answering.
+The figures behind each constant are in bench/recognition.py's output and the README.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.recognition.base import RecognizerError, StreamingRecognizer, Transcript, as_int16
+from assistant.recognition.vocabulary import spoken_words
+from assistant.recognition.whisper_model import (
+    default_cache_file,
+    looks_like_whisper_model,
+    packaged_model_dir,
+    verify_packaged_model,
+)
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+FRAMES_PER_SECOND = 100  # Whisper's mel frames
+FULL_WINDOW = 3000  # the 30 s window Whisper was trained on
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    min_window_s: float = 10.0  # the shortest encoder window tried first
+    pad_s: float = 3.0  # silence after the speech inside that window (a window that ends on speech misleads it)
+    fallback_logprob: float = -0.6  # average log-probability below this: decode again in the 30 s window
+    fallback_compression: float = 2.0  # gzip ratio above this (repetition): decode again
+    no_speech_logprob: float = -1.0  # no-speech probability high AND log-probability below this: nothing said
+    no_speech_prob: float = 0.6
+    doubtful_logprob: float = -0.6  # below this (as for the cascade) the words are a guess: "did you mean ...?"
+    vad_threshold: float = 0.5  # Silero speech probability
+    min_speech_s: float = 0.12  # less voiced audio than this is a click or a breath, not a word
+    speech_pad_s: float = 0.25  # kept around the speech the VAD found
+    lead_in_s: float = 0.5  # quiet put before the speech
+    tokens_per_second: float = 6.0  # the decoding cap: fast speech is about 4 tokens a second
+    cascade: bool = True
+
+
+class WhisperRecognizer(StreamingRecognizer):
+    """Protocol recognizer (base.Recognizer) around a faster-whisper model folder."""
+
+    name = "whisper"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, model_dir: Path | None = None, options: DecodeOptions | None = None,
+                 cpu_threads: int = 2, verify_cache: Path | None = None) -> None:
+        try:
+            import ctranslate2  # noqa: F401 - a clear message when the engine itself is missing
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.vad import SileroVADModel
+        except ImportError as exc:
+            raise RecognizerError(f"faster-whisper is not installed ({exc}): run `make install`") from exc
+        self.options = options or DecodeOptions()
+        packaged = model_dir is None
+        folder = packaged_model_dir() if packaged else Path(model_dir).expanduser()
+        if packaged:
+            verify_packaged_model(folder, verify_cache or default_cache_file())
+        elif not looks_like_whisper_model(folder):
+            problem = "does not exist" if not folder.exists() else "is not a faster-whisper model folder"
+            raise RecognizerError(f"the Whisper model {folder} {problem} (it needs model.bin, config.json and "
+                                  "tokenizer.json). Give another folder with --model, or leave --model out to "
+                                  "use the built-in English model.")
+        try:
+            self._model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError with its own wording
+            raise RecognizerError(f"the Whisper model in {folder} could not be loaded: {exc}") from exc
+        self.model_dir = folder
+        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                                    task="transcribe", language="en")
+        from faster_whisper.utils import get_assets_path
+
+        self._vad = SileroVADModel(str(Path(get_assets_path()) / "silero_vad_v6.onnx"))
+        # No domain prompt: an initial prompt of the domain's words ("Occupational therapy, physical
+        # therapy.") measured no better on the dev clips (plain 37 vs 37 of 49, degraded 34 vs 36 of 49).
+        tokenizer = self._tokenizer
+        self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        self._lock = threading.Lock()  # one decode at a time: CTranslate2 models are shared state
+        self._buffer: list[np.ndarray] = []
+        what = "built-in English model (Whisper tiny.en)" if packaged else f"model {folder}"
+        self.description = f"Whisper (faster-whisper), {what}, CPU int8"
+        self.last_passes = 0  # encoder passes of the last transcribe (1, or 2 after a cascade); for the bench
+
+    # -- the streaming protocol: Whisper decodes whole utterances ------------------------------------------
+
+    def accept(self, samples: np.ndarray) -> bool:
+        self._buffer.append(as_int16(samples).copy())
+        return False
+
+    def partial(self) -> str:
+        return ""  # no partial text: the utterance is decoded once it is settled
+
+    def reset(self) -> None:
+        self._buffer = []
+
+    def final(self) -> Transcript:
+        audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.int16)
+        self._buffer = []
+        return self._decode(audio)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        return self._decode(as_int16(samples))
+
+    # -- decoding -------------------------------------------------------------------------------------------
+
+    def speech_span(self, audio: np.ndarray) -> tuple[int, int] | None:
+        """(start, end) sample of the speech in float audio, padded; None when there is none."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        options = self.options
+        spans = get_speech_timestamps(
+            audio, VadOptions(threshold=options.vad_threshold, min_speech_duration_ms=int(options.min_speech_s * 1000),
+                              min_silence_duration_ms=2000, speech_pad_ms=int(options.speech_pad_s * 1000)),
+            model=self._vad)
+        if not spans:
+            return None
+        return max(0, spans[0]["start"]), min(len(audio), spans[-1]["end"])
+
+    def _decode(self, samples: np.ndarray) -> Transcript:
+        self.last_passes = 0
+        if samples.size < SAMPLE_RATE // 10:
+            return Transcript.empty()
+        audio = samples.astype(np.float32) / 32768.0
+        options = self.options
+        with self._lock:
+            span = self.speech_span(audio)
+            if span is None:
+                return Transcript.empty()
+            # Speech that starts right at the first sample loses its first word ("what is ..." -> "is ..."):
+            # Whisper expects a moment of quiet before it, as a recording has.
+            speech = np.concatenate([np.zeros(int(options.lead_in_s * SAMPLE_RATE), np.float32),
+                                     audio[span[0]:span[1]]])
+            features = self._model.feature_extractor(speech)
+            frames = features.shape[-1]
+            short = min(FULL_WINDOW, max(int(options.min_window_s * FRAMES_PER_SECOND),
+                                         frames + int(options.pad_s * FRAMES_PER_SECOND)))
+            short += short % 2  # the encoder's convolution halves the frames
+            max_tokens = 8 + int(options.tokens_per_second * len(speech) / SAMPLE_RATE)
+            result = self._pass(features, short, max_tokens)
+            if options.cascade and short < FULL_WINDOW and self._doubtful(result):
+                again = self._pass(features, FULL_WINDOW, max_tokens)
+                if again.avg_logprob > result.avg_logprob:
+                    result = again
+        return self._transcript(result)
+
+    def _doubtful(self, result: _Pass) -> bool:
+        options = self.options
+        return (result.avg_logprob < options.fallback_logprob or result.compression > options.fallback_compression
+                or not result.text.strip() or result.capped or _loop_start(spoken_words(result.text)) is not None)
+
+    def _pass(self, features: np.ndarray, window: int, max_tokens: int) -> _Pass:
+        import ctranslate2
+
+        self.last_passes += 1
+        if features.shape[-1] < window:
+            features = np.pad(features, ((0, 0), (0, window - features.shape[-1])))
+        else:
+            features = features[:, :window]
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])))
+        result = self._model.model.generate(
+            encoded, [self._prompt], beam_size=1, max_length=len(self._prompt) + max_tokens, return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1])[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        text = self._tokenizer.decode(tokens)
+        # faster-whisper's own recovery of the average log-probability from CTranslate2's normalized score
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        return _Pass(text, avg_logprob, result.no_speech_prob, _compression(text), window,
+                     capped=len(result.sequences_ids[0]) >= max_tokens)
+
+    def _transcript(self, result: _Pass) -> Transcript:
+        options = self.options
+        if result.no_speech_prob > options.no_speech_prob and result.avg_logprob < options.no_speech_logprob:
+            return Transcript.empty()  # Whisper's own verdict: nothing was said
+        if result.compression > 2.4:
+            return Transcript.empty()  # a loop of repeated text is never what was said
+        words = spoken_words(result.text)
+        loop = _loop_start(words)
+        text = " ".join(words[:loop])  # what comes before a loop is what was said; the loop is invented
+        if not text:
+            return Transcript.empty()
+        confidence = math.exp(min(0.0, result.avg_logprob))
+        in_domain = result.avg_logprob >= options.doubtful_logprob and result.no_speech_prob < options.no_speech_prob
+        return Transcript(text, confidence, in_domain, ())
+
+
+@dataclass(frozen=True)
+class _Pass:
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression: float
+    window: int
+    capped: bool = False  # stopped by the token cap, not by the model: a loop, most likely
+
+
+LOOP_WORDS = 3  # the same three words twice in one short question: the decoder is repeating itself
+
+
+def _loop_start(words: list[str]) -> int | None:
+    """Where a repetition of an earlier run of LOOP_WORDS words starts, or None."""
+    seen: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - LOOP_WORDS + 1):
+        gram = tuple(words[i:i + LOOP_WORDS])
+        if gram in seen and seen[gram] + LOOP_WORDS <= i:
+            return i
+        seen.setdefault(gram, i)
+    return None
+
+
+def _compression(text: str) -> float:
+    """Whisper's repetition measure: how well the text compresses (long loops compress very well)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0

