@@ -4,9 +4,9 @@
     from assistant.audio.segmenter import Segmenter
 
     with Microphone(settings.input_device) as mic:       # index, name (part of it) or None = default
-        for utt in mic.utterances(Segmenter(end_silence=settings.endpoint_silence,
+        for utt in mic.utterances(Segmenter(end_silence=settings.endpoint_silence, max_pause=settings.max_pause,
                                             max_utterance=settings.max_utterance)):
-            text = recognize(utt.audio)                   # int16 mono at mic.rate (16000)
+            text = recognize(utt.audio)                   # int16 mono at 16000 Hz, automatic gain applied
             with mic.muted():                             # the assistant must not hear itself
                 speak(answer)
 
