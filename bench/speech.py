@@ -17,6 +17,13 @@ Figures (milliseconds, median and worst of the runs):
 - stop_callback: stop() -> the stream callback outputs silence.
 - stop_heard: stop() -> silence in the recording of the virtual speaker (audio heard after stop, aligned
   on the speech onset; includes the sound server's buffering). The 200 ms target applies to this one.
+
+Glitches under load (issue 12; counts, target 0), virtual speaker only: 20 answers played while
+faster-whisper decodes and a numpy thread runs in this process, as while the hands-free loop listens
+during an answer (tests/playback_glitches.py). `underruns`: callbacks PortAudio flagged late (alsa-lib's
+"underrun occurred"); `gaps`: places where the recording of the speaker departs from what was sent
+(silence inserted or audio lost). Also measured with the 100 ms output buffer used before issue 12
+(`..._100ms_buffer`, same load, same run), for comparison.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ LONG = " ".join([
 ] * 5)  # about 45 s of speech
 FIRST_AUDIO_TARGET_MS = 150.0
 STOP_TARGET_MS = 200.0
+OLD_LATENCY_SECONDS = 0.1  # the output buffer before issue 12, for the glitch comparison
 RECORD_RATE = 16000
 
 
@@ -67,7 +75,7 @@ def _first_audio(settings: Any, text: str, streaming: bool, runs: int) -> tuple[
     stream, heard = [], []
     for _ in range(runs):
         speaker.speak(text, block=False)
-        time.sleep(0.6)  # long enough for the first sample, far shorter than the answers
+        time.sleep(0.6 if streaming else 3.0)  # long enough for the first sample, far shorter than the answers
         speaker.stop()
         timing = speaker.last_timing
         if timing is None or timing.first_sample_at is None or timing.first_sample_dac_at is None:
@@ -104,10 +112,50 @@ def _stop_to_silence(settings: Any, audio: Any, runs: int) -> tuple[list[float],
     return callback, heard
 
 
+def _glitches_under_load(settings: Any, audio: Any, answers: int, latency: float) -> dict[str, int]:
+    """Underruns and gaps over `answers` answers played while the recognizer load runs."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import soxr
+    from playback_glitches import find_glitches, recognizer_load
+
+    from assistant.speech import synth
+    from assistant.speech.player import Playback
+    from assistant.speech.speaker import Speaker
+
+    sent: list[np.ndarray] = []  # exactly what was fed: espeak-ng's output differs slightly between runs
+    feed = Playback.feed
+
+    def spy(self: Any, samples: Any, samplerate: int | None = None) -> None:
+        sent.append(np.array(samples, copy=True))
+        feed(self, samples, samplerate)
+
+    text = SHORT + " Physical therapy, by contrast, helps you move better: strength, balance and walking."
+    speaker = Speaker(settings, latency=latency)
+    counts = {"answers": 0, "underruns": 0, "gaps": 0}
+    Playback.feed = spy  # type: ignore[method-assign]
+    try:
+        with recognizer_load() as load:
+            for _ in range(answers):
+                sent.clear()
+                with load.quiet():  # starting parec forks this process
+                    recorder = audio.record_speaker()
+                speaker.speak(text)
+                heard = recorder.stop()
+                timing = speaker.last_timing
+                reference = soxr.resample(np.concatenate(sent).astype(np.float32), synth.SAMPLE_RATE, RECORD_RATE)
+                counts["answers"] += 1
+                counts["underruns"] += timing.underruns if timing is not None else 0
+                counts["gaps"] += find_glitches(heard, reference, RECORD_RATE).glitches
+    finally:
+        Playback.feed = feed  # type: ignore[method-assign]
+    return counts
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.speech", description=__doc__.splitlines()[0])
     parser.add_argument("--real-device", action="store_true", help="use the configured output device")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--load-answers", type=int, default=20, help="answers played under recognizer load")
     args = parser.parse_args(argv)
 
     from assistant.config import Settings, load_settings
@@ -139,6 +187,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         figures["stop_callback_ms"] = _summary(callback)
         if heard:
             figures["stop_heard_ms"] = _summary(heard)
+        if audio is not None and args.load_answers > 0:
+            from assistant.speech.player import LATENCY_SECONDS
+
+            now = _glitches_under_load(settings, audio, args.load_answers, LATENCY_SECONDS)
+            before = _glitches_under_load(settings, audio, args.load_answers, OLD_LATENCY_SECONDS)
+            figures["underruns_under_load"] = f"{now['underruns']} in {now['answers']} answers"
+            figures["gaps_under_load"] = f"{now['gaps']} in {now['answers']} answers"
+            figures["underruns_under_load_100ms_buffer"] = f"{before['underruns']} in {before['answers']} answers"
+            figures["gaps_under_load_100ms_buffer"] = f"{before['gaps']} in {before['answers']} answers"
     finally:
         if audio is not None:
             audio.stop()

@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soxr
+from playback_glitches import find_glitches, recognizer_load
 from test_speech_synth import ANSWER, SENTENCE, descendants
 from virtual_audio import RECORD_RATE
 
 from assistant.config import Settings
 from assistant.speech import synth
+from assistant.speech.player import Playback
 from assistant.speech.speaker import Speaker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,15 +66,19 @@ def align(recording: np.ndarray, reference: np.ndarray) -> int:
 
 
 def stray_processes() -> set[int]:
-    """Processes anywhere on the machine that say() would have left: aplay or espeak players."""
+    """Orphaned aplay or espeak players anywhere on the machine, as say() would have left. (Orphans only:
+    other programs on a shared machine run these tools too, as children of their own processes.)"""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() in STRAY_PROCESSES:
-                    found.add(int(entry.name))
+                stat = (entry / "stat").read_text()
             except OSError:
                 continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            parent = int(stat[stat.rindex(")") + 2:].split()[1])
+            if name in STRAY_PROCESSES and parent == 1:
+                found.add(int(entry.name))
     return found
 
 
@@ -208,3 +214,36 @@ def test_a_stalled_output_device_does_not_hang_the_speaker(virtual_audio, caplog
     recorder = virtual_audio.record_speaker()
     assert speaker.speak("It works again.") is True  # the next answer plays normally
     assert loud_span(recorder.stop()) is not None
+
+
+@pytest.mark.flaky(reruns=1)  # a shared machine at a load of 10+ can starve any process for a second
+def test_answers_play_without_gaps_while_the_recognizer_decodes(virtual_audio, monkeypatch, capfd):
+    # Issue 12: in a real home the recognizer decodes what the microphone hears while the answer plays,
+    # and alsa-lib printed "underrun occurred" (an audible gap) during most answers. Same load here.
+    # The second answer starts with a sentence shorter than the output buffer: no pause may follow it.
+    sent: list[np.ndarray] = []  # exactly what the speaker fed to the stream: espeak-ng's output varies a
+    feed = Playback.feed  # little from one synthesis to the next, so a separate rendering is no reference
+
+    def spy(self: Playback, samples: np.ndarray, samplerate: int | None = None) -> None:
+        sent.append(np.array(samples, copy=True))
+        feed(self, samples, samplerate)
+
+    monkeypatch.setattr(Playback, "feed", spy)
+    speaker = Speaker(Settings(rate=190))
+    problems = []
+    with recognizer_load() as load:
+        for turn, answer in enumerate((ANSWER, f"Yes. {ANSWER}", ANSWER)):
+            sent.clear()
+            with load.quiet():  # starting parec forks this process
+                recorder = virtual_audio.record_speaker()
+            completed = speaker.speak(answer)
+            heard = recorder.stop()
+            timing = speaker.last_timing
+            assert completed and timing is not None
+            glitches = find_glitches(heard, to_record_rate(np.concatenate(sent)), RECORD_RATE)
+            if glitches.glitches or timing.underruns:
+                problems.append(f"answer {turn}: {timing.underruns} underrun(s), {glitches.describe()}")
+            assert glitches.windows > 20  # the comparison really looked at the answer
+    assert load.decodes >= 2, "the recognizer load did not run"
+    assert problems == []
+    assert "underrun" not in capfd.readouterr().err

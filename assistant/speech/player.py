@@ -21,14 +21,24 @@ from assistant.speech.synth import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-# Measured on the virtual PulseAudio speaker (ALSA pulse plugin): with 40-80 ms of output buffering
-# nearly every new stream underruns at its start (alsa-lib prints "underrun occurred") and loses its
-# first 20-45 ms of sound; with 100 ms it does not, and stop is still heard within ~35 ms. The short
-# lead-in silence keeps the speech itself clear of whatever a device does at stream start; it plays
-# while the first sentence is synthesized, so it costs almost nothing.
+# The stream's buffer has to outlast the longest time the callback thread waits to run. While the
+# recognizer decodes on the same 2 cores (faster-whisper's threads, its VAD and the other Python threads
+# compete for the CPU and the GIL) that wait reached 120 ms with a 100 ms buffer: each time alsa-lib
+# printed "underrun occurred" and 10-150 ms of the answer were lost or replaced by silence
+# (tests/test_speech_playback.py and bench/speech.py measure it). With 500 ms, 1 answer in 3 still had a
+# gap when the machine's load average was 9; with 1 s none did (callbacks came up to 1.05 s apart with
+# 250 ms periods). A long buffer costs nothing audible here: the stream is primed from the callback (the
+# first sentence goes straight into the buffer, not behind a buffer of silence; the speaker has enough
+# synthesized to fill it), stop() aborts the stream, which drops whatever is buffered (silence ~25 ms
+# after stop), and the end is played out before wait() returns. Short periods (callbacks) keep most of
+# the buffer in reserve. (Below 100 ms nearly every new stream also underran at its start and lost its
+# first 20-45 ms.) The short lead-in silence keeps the speech itself clear of whatever a device does at
+# stream start.
 LEAD_IN_SECONDS = 0.05
-LATENCY_SECONDS = 0.1
-STOP_GRACE_SECONDS = 0.1  # after stop(), how long the callback gets before the stream is aborted
+LATENCY_SECONDS = 1.0
+PERIOD_SECONDS = 0.05
+TAIL_MARGIN_SECONDS = 0.05  # silence after the buffer's worth, for the sound server's own small buffer
+STOP_GRACE_SECONDS = 0.1  # after stop() before the stream was opened: how long wait() still waits
 
 
 class OutputDeviceError(RuntimeError):
@@ -84,16 +94,18 @@ class Playback:
         self._pos = 0
         self._fed_frames = 0
         self._feeding_done = False
+        self._tail_left: int | None = None  # frames of silence still to write after the last sample
         self._stop = threading.Event()
         self._done = threading.Event()
         self._stream: Any = None
+        self._stream_latency = latency  # what PortAudio granted, once the stream is open
         self._close_lock = threading.Lock()
         self.started_at: float | None = None
         self.first_sample_at: float | None = None  # perf_counter when the first fed sample went out
         self.first_sample_dac_at: float | None = None  # ... and when PortAudio expects it at the speaker
         self.stopped_at: float | None = None
         self.silenced_at: float | None = None  # when the stream stopped producing sound after stop()
-        self.underruns = 0
+        self.underruns = 0  # callbacks PortAudio flagged as late: the buffer ran dry (an audible gap)
         self.drained = False  # the callback played everything that was fed
         self.failure: str | None = None  # why playback ended early without stop(): stalled or lost device
         if lead_in > 0:
@@ -119,12 +131,17 @@ class Playback:
         return self._stream is not None and not self._done.is_set()
 
     def start(self) -> Playback:
+        if self._stop.is_set():  # stopped before it started: nothing to open
+            return self
         sd = self._sd
         try:
             self._stream = sd.OutputStream(
                 device=self._device, samplerate=self._rate, channels=1, dtype="int16",
-                latency=self._latency, callback=self._callback, finished_callback=self._done.set,
+                latency=self._latency, blocksize=int(PERIOD_SECONDS * self._rate),
+                callback=self._callback, finished_callback=self._done.set,
+                prime_output_buffers_using_stream_callback=True,  # else the buffer starts as silence
             )
+            self._stream_latency = float(self._stream.latency)
             self.started_at = time.perf_counter()
             self._stream.start()
         except (sd.PortAudioError, ValueError, OSError) as exc:
@@ -161,6 +178,9 @@ class Playback:
         if not self._stop.is_set():
             self.stopped_at = time.perf_counter()
             self._stop.set()
+        # Not left to the callback: it runs once a period, and what is buffered would play on anyway.
+        # Aborting drops the stream's buffer (and the sound server's) at once.
+        self.close()
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status.output_underflow:
@@ -193,8 +213,16 @@ class Playback:
         if filled < frames:
             out[filled:] = 0  # next sentence not synthesized yet (or the end): silence, never stall
             if self._feeding_done and self._current is None and not self._chunks:
-                self.drained = True
-                raise self._sd.CallbackStop  # PortAudio plays out what is buffered, then finishes
+                # On ALSA/PulseAudio the stream "finishes" as soon as the callback stops, and closing it
+                # then drops what is still buffered: the last `latency` of the answer was never heard
+                # (and the microphone was open again while it played). So push the buffer's worth of
+                # silence after it first.
+                if self._tail_left is None:
+                    self._tail_left = int((self._stream_latency + TAIL_MARGIN_SECONDS) * self._rate)
+                self._tail_left -= frames - filled
+                if self._tail_left <= 0:
+                    self.drained = True
+                    raise self._sd.CallbackStop
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until everything played (True) or stop()/timeout/device trouble ended it (False)."""
@@ -222,20 +250,20 @@ class Playback:
         return completed
 
     def close(self) -> None:
-        with self._close_lock:
+        with self._close_lock:  # stop() and wait() may close at the same time from two threads
             stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        try:
-            if not self._done.is_set():
-                stream.abort()
-            stream.close()
-        except Exception as exc:  # noqa: BLE001 - a dying device must not crash the caller
-            log.debug("closing the output stream failed: %s", exc)
-        finally:
-            if self._stop.is_set() and self.silenced_at is None:
-                self.silenced_at = time.perf_counter()
-            self._done.set()
+            if stream is None:
+                return
+            try:
+                if not self._done.is_set():
+                    stream.abort()
+                stream.close()
+            except Exception as exc:  # noqa: BLE001 - a dying device must not crash the caller
+                log.debug("closing the output stream failed: %s", exc)
+            finally:
+                if self._stop.is_set() and self.silenced_at is None:
+                    self.silenced_at = time.perf_counter()
+                self._done.set()
 
 
 class Player:

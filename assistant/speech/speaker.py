@@ -21,7 +21,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.speech import synth
 from assistant.speech.chunks import speech_chunks
-from assistant.speech.player import OutputDeviceError, Playback
+from assistant.speech.player import LATENCY_SECONDS, OutputDeviceError, Playback
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class SpeechTiming:
     silenced_at: float | None = None
     finished_at: float | None = None
     completed: bool = False
+    underruns: int = 0  # times the output buffer ran dry during this answer (each one an audible gap)
 
 
 class _Utterance:
@@ -54,9 +55,11 @@ class _Utterance:
 class Speaker:
     """Speaks replies with the rate, volume, voice and output device in `settings` (read at each call)."""
 
-    def __init__(self, settings: Settings, streaming: bool = True, warm_up: bool = True) -> None:
+    def __init__(self, settings: Settings, streaming: bool = True, warm_up: bool = True,
+                 latency: float = LATENCY_SECONDS) -> None:
         self.settings = settings
         self.streaming = streaming  # False: synthesize the whole answer before playing (benchmark baseline)
+        self.latency = latency  # output buffering (seconds); see player.LATENCY_SECONDS
         self._lock = threading.Lock()
         self._current: _Utterance | None = None
         self._warned: set[str] = set()
@@ -184,6 +187,7 @@ class Speaker:
                 timing.first_sample_at = playback.first_sample_at
                 timing.first_sample_dac_at = playback.first_sample_dac_at
                 timing.silenced_at = playback.silenced_at
+                timing.underruns = playback.underruns
             utterance.done.set()
             with self._lock:
                 if self._current is utterance:
@@ -192,15 +196,22 @@ class Speaker:
     def _play(self, utterance: _Utterance) -> None:
         # The first sentence is synthesized before the stream opens and is queued right behind the
         # lead-in, so it is heard after synthesis + lead-in instead of behind a full buffer of silence.
+        # The stream starts by filling its whole buffer from what is queued: when the first sentence is
+        # shorter than that ("Yes."), the next ones are synthesized first too, or the rest of the buffer
+        # would be silence committed before the next sentence exists (an audible pause).
         ahead = 1 if self.streaming else len(utterance.chunks)  # whole-answer mode: benchmark baseline
         ready: list[np.ndarray] = []
-        for chunk in utterance.chunks[:ahead]:
+        ready_seconds = 0.0
+        for chunk in utterance.chunks:
+            if len(ready) >= ahead and ready_seconds >= self.latency:
+                break
             audio = self._synthesize_or_warn(chunk)
             if audio is None or utterance.stop.is_set():
                 return
             ready.append(audio)
+            ready_seconds += len(audio) / synth.SAMPLE_RATE
         try:
-            playback = Playback(self.settings.output_device)
+            playback = Playback(self.settings.output_device, latency=self.latency)
             for audio in ready:
                 playback.feed(audio, synth.SAMPLE_RATE)
             utterance.playback = playback
@@ -210,7 +221,7 @@ class Speaker:
         except OutputDeviceError as exc:
             self._warn_once("device", f"{exc} The answer is printed only.")
             return
-        for chunk in utterance.chunks[ahead:]:  # the rest, while the first plays
+        for chunk in utterance.chunks[len(ready):]:  # the rest, while the first plays
             if utterance.stop.is_set():
                 break
             audio = self._synthesize_or_warn(chunk)
