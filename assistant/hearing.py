@@ -32,6 +32,7 @@ def decide_audio_files(paths: Iterable[Path], understander: Understander, settin
         except RecognizerError as exc:
             print(f"assistant: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc
+    phrases = _personal_phrases(understander, settings)
     for path in paths:
         try:
             samples = load_wav(path, rate=recognizer.sample_rate)
@@ -39,7 +40,17 @@ def decide_audio_files(paths: Iterable[Path], understander: Understander, settin
             yield file_error(str(path), exc.problem)
             continue
         transcript = recognizer.transcribe(samples)
-        yield decide(transcript, understander, source=str(path))
+        decision = decide(transcript, understander, source=str(path))
+        if phrases is not None:  # the person's own recordings of the words that matter (assistant/phrases)
+            audio = samples if recognizer.sample_rate == 16000 else load_wav(path, rate=16000)
+            decision = phrases.decide(audio, decision)
+        yield decision
+
+
+def _personal_phrases(understander: Understander, settings: Settings):
+    from assistant.phrases.personal import PersonalPhrases
+
+    return PersonalPhrases.load(understander, wake_phrase=settings.wake_phrase)
 
 
 def decide(transcript: Transcript, understander: Understander, source: str) -> Decision:

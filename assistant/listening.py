@@ -107,8 +107,9 @@ def run_hands_free(conversation: Conversation, settings: Settings, status: Calla
     watcher.start()
     conversation.greet(ready=True)
     speculative = SpeculativeRecognizer(recognizer)
+    phrases = _personal_phrases(conversation, wake, status) if mic.rate == 16000 else None
     try:
-        _listen(conversation, mic, speculative, settings, status)
+        _listen(conversation, mic, speculative, settings, status, phrases)
     finally:
         stop_watch.set()
         mic.close()
@@ -117,8 +118,17 @@ def run_hands_free(conversation: Conversation, settings: Settings, status: Calla
     return 0
 
 
+def _personal_phrases(conversation: Conversation, wake: str | None, status: Callable[[str], None]):
+    from assistant.phrases.personal import PersonalPhrases
+
+    phrases = PersonalPhrases.load(conversation.dialog.understander, wake_phrase=wake)
+    if phrases is not None:
+        status(f"personal phrases: {', '.join(phrases.names)}")
+    return phrases
+
+
 def _listen(conversation: Conversation, mic: Microphone, recognizer: SpeculativeRecognizer, settings: Settings,
-            status: Callable[[str], None]) -> None:
+            status: Callable[[str], None], phrases=None) -> None:
     attempt = 0
     if not conversation.speaker.is_speaking:
         status("listening")  # otherwise said when the greeting has finished
@@ -128,8 +138,17 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
                                             on_settled=recognizer.speculate):
                 attempt = 0
                 transcript = recognizer.transcribe(utterance.audio)
-                if transcript.text:
-                    conversation.hear(transcript.text)
+                text = transcript.text
+                if phrases is not None:  # the person's own recording decides where it matches
+                    heard = phrases.hear(utterance.audio, text)
+                    if heard.phrase is not None:
+                        status(f'personal phrase "{heard.phrase}" (transcript "{text}")')
+                    if heard.ask_back:
+                        conversation.speaker.speak(conversation.dialog.message("yes_no_please"), block=False)
+                        continue
+                    text = heard.text
+                if text:
+                    conversation.hear(text)
                     if not conversation.finished.is_set() and not conversation.speaker.is_speaking:
                         status("listening")  # otherwise said when the answer has finished playing
         except MicrophoneError as exc:
