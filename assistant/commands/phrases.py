@@ -47,7 +47,6 @@ def _say_to_terminal(text: str) -> None:
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.audio_files import AudioFileError, load_wav
     from assistant.phrases.enroll import check_take
-    from assistant.phrases.store import PhraseStore
 
     takes = []
     for name in args.files:
@@ -64,18 +63,13 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     if len(takes) < 2:
         print(f"assistant: give at least 2 recordings of '{args.name}' ({TAKES} is better)", file=sys.stderr)
         return 2
-    store = PhraseStore()
-    store.save(args.name, takes)
-    print(f"'{args.name}' enrolled from {len(takes)} recording(s).")
-    _warn_alike(store, settings)
-    return 0
+    return _enroll(args.name, takes, settings)
 
 
 def run_record(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.audio.microphone import Microphone, MicrophoneError
     from assistant.audio.segmenter import Segmenter
     from assistant.phrases.enroll import record_takes, tone
-    from assistant.phrases.store import PhraseStore
     from assistant.speech.player import Player
     from assistant.speech.speaker import Speaker
 
@@ -107,9 +101,15 @@ def run_record(args: argparse.Namespace, settings: Settings) -> int:
     if takes is None:
         print(f"assistant: '{args.name}' not enrolled: too many takes could not be used", file=sys.stderr)
         return 1
+    return _enroll(args.name, takes, settings)
+
+
+def _enroll(name: str, takes: list, settings: Settings) -> int:
+    from assistant.phrases.store import PhraseStore
+
     store = PhraseStore()
-    store.save(args.name, takes)
-    print(f"'{args.name}' enrolled from {len(takes)} recordings.")
+    store.save(name, takes)
+    print(f"'{name}' enrolled from {len(takes)} recordings.")  # at least 2: always plural
     _warn_alike(store, settings)
     return 0
 
