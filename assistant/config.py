@@ -40,6 +40,7 @@ class Settings:
     wake_phrase: str = "hey coach"  # "off" answers any speech
     follow_up_seconds: float = 8.0
     endpoint_silence: float = 1.0  # seconds of trailing silence that end an utterance
+    max_pause: float = 2.5  # seconds waited in a pause when the words so far trail off ("with my ...")
     max_utterance: float = 15.0
     alert_command: list[str] = field(default_factory=list)
     alert_timeout: float = 10.0
@@ -87,6 +88,7 @@ _CHECKS = {
     "wake_phrase": lambda v: None if v.strip() else 'must be a phrase, or "off" to answer any speech',
     "follow_up_seconds": _check_range(0, 120, "seconds"),
     "endpoint_silence": _check_range(0.2, 5, "seconds"),
+    "max_pause": _check_range(0.5, 10, "seconds"),
     "max_utterance": _check_range(1, 120, "seconds"),
     "alert_timeout": _check_range(0.5, 600, "seconds"),
 }

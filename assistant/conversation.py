@@ -20,6 +20,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from assistant.core.dialog import Dialog, Reply
+from assistant.core.endpoint import TRAILING_MARKS, question_complete
 from assistant.core.normalize import basic_tokens, find_phrase
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ class Conversation:
         self.end_on_goodbye = end_on_goodbye
         self.refresh = refresh or (lambda: None)  # e.g. reload edited content before each turn
         self.awake_until = 0.0 if self.wake.enabled else float("inf")
+        # Woken by the wake phrase alone ("hey coach" ... "yes?"): what comes next is said to the assistant.
+        # Otherwise the window is a follow-up after an answer, where the TV may be talking too.
+        self.invited = False
         self.finished = threading.Event()
 
     # -- one transcript ------------------------------------------------------------------------------
@@ -130,14 +134,17 @@ class Conversation:
                     return
                 rest = transcript
             elif not rest.strip():
-                self.awake_until = time.monotonic() + self.follow_up_seconds
                 self.status("listening")
-                self.speaker.speak(self.dialog.message("listening"), block=False)
+                self._invite()
                 return
         elif woke and self.wake.enabled and not rest.strip():
-            self.awake_until = time.monotonic() + self.follow_up_seconds
-            self.speaker.speak(self.dialog.message("listening"), block=False)
+            self._invite()
             return
+        elif self.wake.enabled and not woke and not typed and not self._addressed(transcript):
+            self.status(f'heard "{transcript}" after the answer, not about therapy: not answering '
+                        f'(say the wake phrase first)')
+            return
+        self.invited = False
         self.status(f'heard "{rest or transcript}"')
         reply = self.dialog.handle(rest or transcript)
         if reply.alert:
@@ -156,6 +163,30 @@ class Conversation:
                 self.finished.set()
         elif self.wake.enabled:
             self.awake_until = time.monotonic() + self.follow_up_seconds
+
+    def _invite(self) -> None:
+        self.awake_until = time.monotonic() + self.follow_up_seconds
+        self.invited = True
+        self.speaker.speak(self.dialog.message("listening"), block=False)
+
+    def _addressed(self, transcript: str) -> bool:
+        """In the follow-up window without the wake phrase: is this said to the assistant, or is it the TV?
+        Said to it: when it was invited, when a yes/no question is waiting, or when the words are about what
+        it knows (a topic, a triage statement, a voice command, an emergency). A background voice that
+        happens to fall in the window is rarely any of these (bench/home_listening.py measures it)."""
+        if self.invited or self.dialog.asked_something:
+            return True
+        return self.dialog.understander.understand(transcript).kind != "unknown"
+
+    def question_complete(self, transcript: str, trails_off: bool = False) -> bool | None:
+        """Whether what was heard so far is the whole question (the segmenter's end check)."""
+        woke, rest = self.wake.split(transcript)
+        if not (woke and self.wake.enabled):
+            rest = transcript
+        elif not rest.strip():
+            return question_complete(transcript, None)  # the wake phrase alone: the question is to come
+        trails_off = trails_off or transcript.rstrip().endswith(TRAILING_MARKS)  # split() keeps words only
+        return question_complete(rest, self.dialog.understander.understand(rest), trails_off)
 
     def _say(self, reply: Reply) -> None:
         if not reply.text:

@@ -18,7 +18,9 @@ from assistant.audio.segmenter import Segmenter
 from assistant.config import Settings
 from assistant.conversation import Conversation
 from assistant.core.decision import Decision
+from assistant.core.endpoint import question_complete
 from assistant.core.understanding import Understander
+from assistant.end_check import TranscriptEndCheck
 from assistant.runtime import load_content_or_exit
 from assistant.speculation import SpeculativeRecognizer
 
@@ -28,8 +30,9 @@ RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0)  # seconds between attempts to reopen a fai
 ONCE_MAX_WAIT = 10.0  # `listen --once`: give up when nobody speaks for this long
 
 
-def _segmenter(settings: Settings, rate: int) -> Segmenter:
-    return Segmenter(rate=rate, end_silence=settings.endpoint_silence, max_utterance=settings.max_utterance)
+def _segmenter(settings: Settings, rate: int, end_check: TranscriptEndCheck | None = None) -> Segmenter:
+    return Segmenter(rate=rate, end_silence=settings.endpoint_silence, max_pause=settings.max_pause,
+                     max_utterance=settings.max_utterance, end_check=end_check)
 
 
 def _open_recognizer(settings: Settings, wake_phrase: str | None = None):
@@ -47,7 +50,9 @@ def listen_once(settings: Settings) -> Decision:
     try:
         with Microphone(settings.input_device, rate=recognizer.recognizer.sample_rate) as mic:
             print("Listening: ask your question.", file=sys.stderr, flush=True)
-            utterances = mic.utterances(_segmenter(settings, mic.rate), max_wait=ONCE_MAX_WAIT,
+            end_check = TranscriptEndCheck(recognizer, lambda text, trails_off: question_complete(
+                text, understander.understand(text), trails_off))
+            utterances = mic.utterances(_segmenter(settings, mic.rate, end_check), max_wait=ONCE_MAX_WAIT,
                                         on_settled=recognizer.speculate)
             utterance = next(utterances, None)
         if utterance is None:
@@ -132,9 +137,10 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
     attempt = 0
     if not conversation.speaker.is_speaking:
         status("listening")  # otherwise said when the greeting has finished
+    end_check = TranscriptEndCheck(recognizer, conversation.question_complete)
     while not conversation.finished.is_set():
         try:
-            for utterance in mic.utterances(_segmenter(settings, mic.rate), stop=conversation.finished,
+            for utterance in mic.utterances(_segmenter(settings, mic.rate, end_check), stop=conversation.finished,
                                             on_settled=recognizer.speculate):
                 attempt = 0
                 transcript = recognizer.transcribe(utterance.audio)

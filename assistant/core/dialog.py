@@ -61,6 +61,11 @@ class Dialog:
         self.state.mode = Mode.ANSWERING
         self.state.candidates = ()
 
+    @property
+    def asked_something(self) -> bool:
+        """A "did you mean" or questionnaire question is waiting for its answer."""
+        return self.state.mode is not Mode.ANSWERING
+
     # -- helpers -------------------------------------------------------------------------------------
 
     def _say(self, text: str, decision: Decision, **flags) -> Reply:

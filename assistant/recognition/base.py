@@ -35,6 +35,7 @@ class Transcript:
     confidence: float  # 0..1: how sure the engine is of the words
     in_domain: bool  # False: probably not something the content covers ("play some music")
     words: tuple[Word, ...] = ()
+    trails_off: bool = False  # the engine heard the speaker break off mid-sentence (Whisper writes "...")
 
     @classmethod
     def empty(cls) -> Transcript:

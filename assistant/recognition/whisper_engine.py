@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.core.endpoint import TRAILING_MARKS
 from assistant.recognition.base import RecognizerError, StreamingRecognizer, Transcript, as_int16
 from assistant.recognition.vocabulary import spoken_words
 from assistant.recognition.whisper_model import (
@@ -205,7 +206,8 @@ class WhisperRecognizer(StreamingRecognizer):
             return Transcript.empty()
         confidence = math.exp(min(0.0, result.avg_logprob))
         in_domain = result.avg_logprob >= options.doubtful_logprob and result.no_speech_prob < options.no_speech_prob
-        return Transcript(text, confidence, in_domain, ())
+        trails_off = loop is None and result.text.rstrip().endswith(TRAILING_MARKS)
+        return Transcript(text, confidence, in_domain, (), trails_off=trails_off)
 
 
 @dataclass(frozen=True)

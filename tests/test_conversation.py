@@ -1,0 +1,80 @@
+"""Who the assistant answers in the hands-free loop, with the wake phrase on (real content, real dialog).
+
+The speaker is the loop's own silent stand-in (commands/listen.py `_Silent`, used by `listen --no-speak`):
+what is tested here is the decision to answer, not audio; the same paths run on the virtual devices in
+tests/test_home_listening.py."""
+
+from __future__ import annotations
+
+from assistant.commands.listen import _Silent
+from assistant.config import DEFAULT_CONTENT_DIR
+from assistant.conversation import Conversation, TurnRecord
+from assistant.core.dialog import Dialog
+from assistant.core.loader import load_content
+from assistant.core.understanding import Understander
+
+CONTENT = load_content(DEFAULT_CONTENT_DIR)
+
+
+def conversation(wake: str | None = "hey coach") -> tuple[Conversation, list[TurnRecord], list[str]]:
+    turns: list[TurnRecord] = []
+    status: list[str] = []
+    dialog = Dialog(Understander(CONTENT), wake_phrase=wake)
+    talk = Conversation(dialog, _Silent(), status.append, turns.append, on_alert=lambda text: None,
+                        on_speech_change=lambda rate, volume: None, wake_phrase=wake)
+    return talk, turns, status
+
+
+def answered(turns: list[TurnRecord]) -> list[str]:
+    return [turn.transcript for turn in turns]
+
+
+def test_background_talk_in_the_follow_up_window_is_not_answered() -> None:
+    talk, turns, status = conversation()
+    talk.hear("hey coach what is occupational therapy")
+    talk.hear("and in other news the council met on tuesday")  # the TV, within the follow-up window
+    talk.hear("the weather will be cloudy tomorrow")
+    assert answered(turns) == ["hey coach what is occupational therapy"]
+    assert any("not answering" in line for line in status)
+
+
+def test_the_person_can_follow_up_without_the_wake_phrase() -> None:
+    talk, turns, _ = conversation()
+    talk.hear("hey coach what is occupational therapy")
+    talk.hear("tell me more")
+    talk.hear("and what does a physical therapist do")
+    talk.hear("I have crushing chest pain")
+    assert answered(turns)[1:] == ["tell me more", "and what does a physical therapist do",
+                                   "I have crushing chest pain"]
+    assert turns[-1].reply.alert
+
+
+def test_after_the_wake_phrase_alone_anything_is_answered() -> None:
+    talk, turns, _ = conversation()
+    talk.hear("hey coach")
+    talk.hear("what's the capital of france")  # said to it: told honestly it does not know
+    assert answered(turns) == ["what's the capital of france"]
+    assert turns[0].reply.decision.kind == "unknown"
+
+
+def test_a_pending_yes_no_question_takes_its_answer() -> None:
+    talk, turns, _ = conversation()
+    talk.hear("hey coach which therapy do i need")
+    talk.hear("yes")
+    talk.hear("mm maybe i am not sure")  # unknown, but a question is waiting: asked again, not ignored
+    assert answered(turns)[1:] == ["yes", "mm maybe i am not sure"]
+
+
+def test_without_the_wake_phrase_everything_is_answered() -> None:
+    talk, turns, _ = conversation(wake="off")
+    talk.hear("what is occupational therapy")
+    talk.hear("the weather will be cloudy tomorrow")
+    assert len(turns) == 2
+
+
+def test_the_end_check_waits_after_the_wake_phrase_alone_and_on_trailing_words() -> None:
+    talk, _, _ = conversation()
+    assert talk.question_complete("Hey coach.") is False
+    assert talk.question_complete("Hey coach, I have trouble with my...") is False
+    assert talk.question_complete("Hey coach, what is occupational therapy?") is True
+    assert talk.question_complete("I can't breathe") is True

@@ -1,0 +1,54 @@
+"""The transcript's verdict on whether a question is whole (pure): real content, real understanding."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import DEFAULT_CONTENT_DIR
+from assistant.core.endpoint import question_complete
+from assistant.core.loader import load_content
+from assistant.core.understanding import Understander
+
+UNDERSTANDER = Understander(load_content(DEFAULT_CONTENT_DIR))
+
+
+def verdict(text: str) -> bool | None:
+    return question_complete(text, UNDERSTANDER.understand(text))
+
+
+@pytest.mark.parametrize("text", [
+    "What is occupational therapy?", "how does a physical therapist help with walking",
+    "I can't do up my buttons any more", "stop", "say that again please", "slower",
+    "tell me more", "I have crushing chest pain",
+    "I fell and I can't get up and",  # an emergency never waits, however it ends
+])
+def test_whole_questions_commands_and_emergencies_end_at_once(text: str) -> None:
+    assert verdict(text) is True
+
+
+@pytest.mark.parametrize("text", [
+    "I have trouble with my...", "what is", "can you tell me about the", "my hands are", "how do I",
+    "what's the difference between", "I find it hard to, um", "tell me about physical therapy and",
+])
+def test_words_that_trail_off_wait_for_more(text: str) -> None:
+    assert verdict(text) is False
+
+
+def test_the_wake_phrase_alone_waits_for_the_question() -> None:
+    assert question_complete("Hey coach.", None) is False
+
+
+def test_a_doubtful_understanding_leaves_it_to_the_silence() -> None:
+    decision = UNDERSTANDER.understand("what is occupational therapy")
+    doubtful = type(decision)(**{**decision.__dict__, "confirm": True})
+    assert question_complete("what is occupational therapy", doubtful) is None
+
+
+def test_the_recognizer_hearing_the_voice_break_off_waits() -> None:
+    text = "I have trouble with my hands"  # understood, but Whisper wrote "hands..."
+    assert question_complete(text, UNDERSTANDER.understand(text), trails_off=True) is False
+
+
+@pytest.mark.parametrize("text", ["", "  ", "...", "?", "so the weather is nice today"])
+def test_nothing_heard_or_understood_leaves_it_to_the_silence(text: str) -> None:
+    assert question_complete(text, UNDERSTANDER.understand(text) if text.strip() else None) is None
