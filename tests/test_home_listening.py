@@ -1,0 +1,96 @@
+"""A real home, end to end on the virtual devices: `assistant listen` with its defaults (wake phrase on)
+while another voice reads into the microphone 10 dB below the person, like a TV; a person who speaks
+25 dB quieter than normal; and one who pauses 1.5 s mid-sentence.
+
+The person is flite's slt voice, the TV espeak-ng's en-us voice reading what the assistant knows (the
+answers in content/, taken from the source article: the hardest TV, since its words are all in the
+domain) and then a general text: real synthesized speech, mixed by the PulseAudio null sink the
+microphone listens to. What the assistant says is read from its answers (stdout)
+and from the virtual speaker."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from room_sounds import speech_at_level
+from running_assistant import RunningAssistant
+from speech_voices import speak
+from test_hands_free import FAST, voiced_seconds
+
+from assistant.config import DEFAULT_CONTENT_DIR
+from assistant.core.loader import load_content
+from assistant.core.understanding import Understander
+
+pytestmark = pytest.mark.flaky(reruns=1)  # see test_hands_free.py: the same clip reaches Whisper a little differently
+
+CONTENT = load_content(DEFAULT_CONTENT_DIR)
+RATE = 16000
+PERSON_DB, TV_DB, QUIET_DB = -26.0, -36.0, -51.0  # active speech, dBFS
+PERSON = "flite:slt"
+TV = "espeak:en-us"
+GENERAL = ("Now the weather: cloudy tomorrow with rain in the afternoon, and the wind will pick up in the "
+           "evening. In other news, the town council met on Tuesday to discuss the new library.")
+
+
+def tv_reading(seconds: float) -> np.ndarray:
+    """The article's knowledge and a general text read on and on, 10 dB below the person."""
+    text = " ".join(f"{topic.answer} {topic.more}" for topic in CONTENT.topics.values())[:2400] + " " + GENERAL
+    reading = speech_at_level(speak(text, TV), TV_DB)
+    return np.resize(reading, int(seconds * RATE))
+
+
+def said(text: str, level_db: float = PERSON_DB, pause_after: str | None = None) -> np.ndarray:
+    """The person saying `text` (and, with pause_after, a 1.5 s pause after those words, then the rest)."""
+    if pause_after is None:
+        return speech_at_level(speak(text, PERSON), level_db)
+    first, rest = text.split(pause_after, 1)
+    parts = [speak(first + pause_after, PERSON), np.zeros(int(1.5 * RATE), np.int16), speak(rest.strip(), PERSON)]
+    return speech_at_level(np.concatenate(parts), level_db)
+
+
+def answers_so_far(assistant: RunningAssistant) -> list[str]:
+    out = []
+    while not assistant.answers.empty():
+        line = assistant.answers.get_nowait()
+        if line is not None:
+            out.append(line)
+    return out
+
+
+def test_the_tv_is_never_answered_nor_after_an_answer(tmp_path, virtual_audio):
+    """The person asks; the TV comes on as the answer plays and talks on for 40 s, through the follow-up
+    window: nothing more is said. (Questions said *over* the TV at 10 dB are measured in
+    bench/home_listening.py: Whisper tiny.en mishears most of them, so they are not asserted here.)"""
+    with RunningAssistant(tmp_path, virtual_audio, *FAST) as assistant:
+        assistant.wait_for_status("listening")  # the greeting has finished
+        virtual_audio.play_into_mic(said("hey coach, what is occupational therapy?"), rate=RATE)
+        assert assistant.next_answer() == CONTENT.topics["ot.what"].answer
+        tv = virtual_audio.play_into_mic(tv_reading(60), rate=RATE, wait=False)
+        assistant.wait_until_quiet()  # the answer has finished: the follow-up window opens
+        speaker = virtual_audio.record_speaker()
+        time.sleep(40)
+        assert answers_so_far(assistant) == [], "answered the TV"
+        assert voiced_seconds(speaker.stop()) == 0, "it spoke while only the TV was talking"
+        assert tv.poll() is None, "the TV played throughout"
+    while not assistant.status.empty():
+        assistant.status_seen.append(str(assistant.status.get_nowait()))
+    heard = [line for line in assistant.status_seen if "not answering" in line or "while speaking" in line]
+    assert heard, "the TV reached the recognizer and was turned down, not missed:\n" + "\n".join(
+        assistant.status_seen)
+
+
+def test_a_quiet_person_and_a_halting_sentence_are_heard_whole(tmp_path, virtual_audio):
+    with RunningAssistant(tmp_path, virtual_audio, *FAST) as assistant:
+        assistant.wait_for_status("listening")
+        # "hey coach, I have trouble with my ... [1.5 s] ... buttons": one question, not two.
+        virtual_audio.play_into_mic(said("hey coach, I have trouble with my buttons", pause_after="with my"),
+                                    rate=RATE)
+        assert assistant.next_answer() == Understander(CONTENT).understand("I have trouble with my buttons").answer
+        line = assistant.wait_for_status("heard")
+        assert "trouble" in line and "buttons" in line, line
+        assistant.wait_until_quiet()
+        # 25 dB quieter than normal (Parkinson's): heard, and answered right.
+        virtual_audio.play_into_mic(said("hey coach, what is physical therapy?", QUIET_DB), rate=RATE)
+        assert assistant.next_answer() == CONTENT.topics["pt.what"].answer
