@@ -49,6 +49,8 @@ EMERGENCIES = {
         "she's choking",
     ],
     "fall": [
+        "my dad fell down and he's not moving",
+        "gran had a fall in the garden and isn't moving",
         "i've had a fall and hit my head",
         "dad fell down the stairs and banged his head",
         "i fell and i can't get back up",
@@ -91,6 +93,8 @@ EMERGENCIES = {
         "i keep thinking about hurting myself",
     ],
     "call_for_help": [
+        "help me i fell in the bathroom",
+        "please help i've fallen",
         "somebody help",
         "someone help me",
         "help me somebody",
@@ -152,6 +156,10 @@ LOOK_ALIKES = [
     "i'm struggling to catch the bus",
     "i'm worried about a fall because i can't stand for long",
     "since my fall i can't move my shoulder much",
+    "can physical therapy help me after a fall",
+    "how can o t help prevent falls",
+    "i had a fall last year and my balance is still not great",
+    "help me get up from a chair without falling",
 ]
 
 # A negation just before the red flag cancels it.
