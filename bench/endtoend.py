@@ -51,7 +51,8 @@ QUESTIONS = (
     "what do occupational therapists do",
     "where do physical therapists work",
 )
-TARGET_S = 1.15  # issue 11: end of question to first answer sound, 1 s endpoint included
+TARGET_S = 0.8  # issue 12: end of a complete question to first answer sound (issue 11: 1.15 s)
+BEFORE_END_CHECK = "455cde5"  # the last commit where a fixed endpoint silence ended every question
 THRESHOLD = 300  # int16 amplitude that counts as sound (espeak speech peaks in the thousands)
 BLOCK = 160  # 10 ms at 16 kHz
 RATE = 16000
@@ -108,10 +109,22 @@ def spoken(directory: Path, text: str) -> Path:
     return path
 
 
-def measure(work: Path) -> dict[str, Any]:
+def _checkout(commit: str, into: Path) -> Path | None:
+    """The package as it was at `commit` (git archive), to run beside today's; None without git history."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "assistant", "content"],
+                             capture_output=True)
+    if archive.returncode != 0:
+        return None
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def measure(work: Path, cwd: Path = REPO) -> dict[str, Any]:
     from assistant.config import Settings
 
     endpoint = Settings().endpoint_silence  # the bench uses a fresh config: the default applies
+    work.mkdir(parents=True, exist_ok=True)
     wavs = {q: spoken(work, q) for q in QUESTIONS}
     RunningAssistant = _running_assistant()  # noqa: N806
     with _virtual_audio() as audio:
@@ -121,7 +134,7 @@ def measure(work: Path) -> dict[str, Any]:
         rec_start = (before + after) / 2
         align = (after - before) / 2
         started = time.monotonic()
-        with RunningAssistant(work, audio, "--wake-phrase", "off", "--no-log") as assistant:
+        with RunningAssistant(work, audio, "--wake-phrase", "off", "--no-log", cwd=cwd) as assistant:
             assistant.wait_for_status("listening", timeout=WAIT)
             cold = time.monotonic() - started
             speech_ends: list[float] = []
@@ -160,7 +173,18 @@ def measure(work: Path) -> dict[str, Any]:
 
 def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-endtoend-") as tmp:
-        figures = measure(Path(tmp))
+        figures = measure(Path(tmp) / "today")
+        before = _checkout(BEFORE_END_CHECK, Path(tmp) / "before")
+        baseline = measure(Path(tmp) / "before-work", cwd=before) if before is not None else None
+    if baseline is not None:
+        lat = baseline["answer_latency_s"]
+        print(f"before the transcript end check (commit {BEFORE_END_CHECK}, fixed {baseline['endpoint_silence_s']} s "
+              f"endpoint): end of question -> first answer sound median {lat['median']:.3f} s, max {lat['max']:.3f} s; "
+              f"cold start -> greeting sound {baseline['cold_start_to_greeting_s']} s; peak RSS "
+              f"{baseline['peak_rss_mb']} MB")
+        ratio = figures["answer_latency_s"]["median"] / baseline["answer_latency_s"]["median"]
+        print(f"today / before, median: {ratio:.2f}")
+        figures["before"] = baseline
     print("end to end on the virtual devices (assistant listen --wake-phrase off)")
     print(f"  cold start -> first greeting sound     {figures['cold_start_to_greeting_s']} s")
     print(f"  cold start -> 'listening' (greeted)    {figures['cold_start_s']} s")

@@ -39,8 +39,10 @@ def spoken(tmp_path: Path, text: str, voice: str = DEFAULT_VOICE, rate: int = 16
 
 
 class RunningAssistant:
-    def __init__(self, tmp_path: Path, virtual_audio, *args: str, env: dict[str, str] | None = None):
+    def __init__(self, tmp_path: Path, virtual_audio, *args: str, env: dict[str, str] | None = None,
+                 cwd: Path = REPO):
         self.tmp_path = tmp_path
+        self.cwd = cwd  # the checkout whose `assistant` package runs (bench: an earlier commit beside this one)
         self.audio = virtual_audio
         self.env = {**os.environ, **virtual_audio.env, "XDG_DATA_HOME": str(tmp_path / "data"),
                     "ASSISTANT_CONFIG": str(tmp_path / "config.yaml"), "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -52,7 +54,7 @@ class RunningAssistant:
 
     def __enter__(self) -> RunningAssistant:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "listen", *self.args], cwd=REPO, env=self.env,
+            [sys.executable, "-m", "assistant", "listen", *self.args], cwd=self.cwd, env=self.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for stream, lines in ((self.process.stdout, self.answers), (self.process.stderr, self.status)):
             threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()

