@@ -13,7 +13,7 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ("understanding", "recognition", "listening", "speech", "endtoend", "soak", "phrases")
+MODULES = ("understanding", "recognition", "listening", "home_listening", "speech", "endtoend", "soak", "phrases")
 
 
 def _value(value: Any) -> str:
