@@ -21,6 +21,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.speech import synth
 from assistant.speech.chunks import speech_chunks
+from assistant.speech.isolated import IsolatedSynth
 from assistant.speech.player import LATENCY_SECONDS, OutputDeviceError, Playback
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,11 @@ class SpeechTiming:
     finished_at: float | None = None
     completed: bool = False
     underruns: int = 0  # times the output buffer ran dry during this answer (each one an audible gap)
+
+
+# One synthesis process for every Speaker in this process (espeak-ng is one engine anyway): a crash in it
+# costs a retry, not the assistant (isolated.py).
+_SYNTHESIS = IsolatedSynth()
 
 
 class _Utterance:
@@ -81,6 +87,7 @@ class Speaker:
         """Load espeak-ng now (~40 ms the first time) so the first reply starts as fast as the others."""
         try:
             self._voice_id()
+            _SYNTHESIS.start()
         except synth.EspeakMissingError as exc:
             self._engine_missing = True
             self._warn_once("synth", f"{exc} Answers are printed only.")
@@ -101,8 +108,7 @@ class Speaker:
 
     # ----- synthesis ---------------------------------------------------------------------------------------
     def _synthesize(self, text: str) -> np.ndarray:
-        return synth.synthesize(text, rate=self.settings.rate, volume=self.settings.volume,
-                                voice=self._voice_id())
+        return _SYNTHESIS.synthesize(text, self.settings.rate, self.settings.volume, self._voice_id())
 
     def render(self, text: str) -> np.ndarray:
         """The whole spoken answer as int16 samples at synth.SAMPLE_RATE (what speak() would play)."""
