@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
     ("engine: google", "auto, whisper or vosk"),
     ('wake_phrase: "  "', '"off"'),
     ("endpoint_silence: 0", "between 0.2 and 5 seconds"),
+    ("max_pause: 0.1", "between 0.5 and 10 seconds"),
     ("alert_command: /bin/notify", "expected a list"),
     ("speed: 3", "unknown setting 'speed'"),
 ])
