@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 FRAMES_PER_SECOND = 100  # Whisper's mel frames
 FULL_WINDOW = 3000  # the 30 s window Whisper was trained on
+# One decoding thread. On the 292 dev clips of bench/spoken_set.py, 2-core machine, same decisions either
+# way: decode CPU median 0.24 s with 1 thread against 0.27-0.29 s with 2, wall median 0.145 s against
+# 0.17-0.22 s (tiny.en's matrices are too small to repay the threads' synchronisation), and the other core
+# stays free for the microphone, the VAD and speech synthesis.
+CPU_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class WhisperRecognizer(StreamingRecognizer):
     sample_rate = SAMPLE_RATE
 
     def __init__(self, model_dir: Path | None = None, options: DecodeOptions | None = None,
-                 cpu_threads: int = 2, verify_cache: Path | None = None) -> None:
+                 cpu_threads: int = CPU_THREADS, verify_cache: Path | None = None) -> None:
         try:
             import ctranslate2  # noqa: F401 - a clear message when the engine itself is missing
             from faster_whisper import WhisperModel
