@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+import assistant  # noqa: F401 - before numpy loads (virtual_audio imports it): its thread settings apply
+
+# isort: split
 from virtual_audio import VirtualAudio
 
 if TYPE_CHECKING:
