@@ -43,10 +43,10 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 FRAMES_PER_SECOND = 100  # Whisper's mel frames
 FULL_WINDOW = 3000  # the 30 s window Whisper was trained on
-# One decoding thread. On the 292 dev clips of bench/spoken_set.py, 2-core machine, same decisions either
-# way: decode CPU median 0.24 s with 1 thread against 0.27-0.29 s with 2, wall median 0.145 s against
-# 0.17-0.22 s (tiny.en's matrices are too small to repay the threads' synchronisation), and the other core
-# stays free for the microphone, the VAD and speech synthesis.
+# One decoding thread. On 146 dev clips, 2-core machine, the same decisions either way: decode CPU median
+# 0.135 s with 1 thread against 0.174 s with 2, wall median 0.135 s against 0.125 s. Tiny.en's matrices
+# are too small to repay the second thread, and the other core stays free for the microphone, the VAD
+# and speech synthesis.
 CPU_THREADS = 1
 
 
