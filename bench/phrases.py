@@ -6,10 +6,9 @@
 Held out from tuning: the matcher's constants were set on simulated people with seeds 1 and 2. The dev
 split is those two people (the second now with its own base voice) and a list of other utterances
 written for it; the held-out split has two other simulated people (tests/impaired_voice.Person seeds 11
-and 12, one with a different base voice) and its own list. Each enrolls all 13
-phrases with 3 takes, then says each phrase in new takes (new rate, pitch, muffling, tremor and noise),
-and 100 other utterances are heard (the same people saying other things, some of them close in sound,
-and other voices).
+and 12, one with a different base voice) and its own list. Each person enrolls all 13 phrases with 3
+takes, then says each phrase in new takes (new rate, pitch, muffling, tremor and noise), and 100 other
+utterances are heard (the same people saying other things, some of them close in sound, and other voices).
 
 Figures (targets from issue 13):
 - decided right from new takes, with enrollment (recognizer + phrases) >= 90 %, and the same clips
@@ -22,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ SAYINGS = {"stop": "stop", "yes": "yes", "no": "no", "repeat": "repeat", "more":
            "faster": "faster", "louder": "louder", "softer": "softer", "help": "help", "goodbye": "goodbye",
            "wake": "hey coach", "emergency": "help me i fell"}
 WAKE = "hey coach"
-NEW_TAKES = {"heldout": range(30, 34), "dev": range(30, 36)}
 # 25 per person in that person's voice (a third of them short words close to an enrolled one) ...
 SAME_VOICE = ["shop", "yet", "know", "repeated", "bore", "flower", "master", "powder", "softly", "held",
               "good boy", "hey", "coffee",
@@ -65,12 +64,21 @@ DEV_OTHER_VOICES = ["stop at the shop", "yes please", "no thank you", "more coff
                     "repeat after me", "softer pillows", "hey there"]
 
 
-def _people(split: str):
-    from impaired_voice import Person
+@dataclass(frozen=True)
+class Split:
+    people: tuple[dict[str, Any], ...]  # tests/impaired_voice.Person arguments
+    new_takes: range
+    same_voice: list[str]
+    other_voices: list[str]
+    first_other_voice: int  # where this split starts in impaired_voice.other_voice's rotation of voices
 
-    if split == "dev":
-        return [Person(seed=1), Person(seed=2, voice="en-us+f1", speed=100, pitch=60, muffle_hz=2300.0)]
-    return [Person(seed=11), Person(seed=12, voice="en-us+f3", speed=95, pitch=55, muffle_hz=2200.0)]
+
+SPLITS = {
+    "heldout": Split((dict(seed=11), dict(seed=12, voice="en-us+f3", speed=95, pitch=55, muffle_hz=2200.0)),
+                     range(30, 34), SAME_VOICE, OTHER_VOICES, 0),
+    "dev": Split((dict(seed=1), dict(seed=2, voice="en-us+f1", speed=100, pitch=60, muffle_hz=2300.0)),
+                 range(30, 36), DEV_SAME_VOICE, DEV_OTHER_VOICES, 3),
+}
 
 
 def _right(name: str, text: str, understander) -> bool:
@@ -87,7 +95,11 @@ def _right(name: str, text: str, understander) -> bool:
 
 
 def main(split: str = "heldout") -> dict[str, Any]:
-    from impaired_voice import other_voice
+    from impaired_voice import Person, other_voice
+
+    if split not in SPLITS:
+        raise SystemExit(f"bench.phrases: no split {split!r}; use one of {', '.join(SPLITS)}")
+    chosen = SPLITS[split]
 
     from assistant.config import DEFAULT_CONTENT_DIR, Settings
     from assistant.core.loader import load_content
@@ -103,13 +115,12 @@ def main(split: str = "heldout") -> dict[str, Any]:
                   others=0, false_matches=0, changed=0, false_emergencies=0)
     costs: list[float] = []
     misses: list[str] = []
-    same_voice, other_voices = (DEV_SAME_VOICE, DEV_OTHER_VOICES) if split == "dev" else (SAME_VOICE, OTHER_VOICES)
-    for index, person in enumerate(_people(split)):
+    for index, person in enumerate(Person(**arguments) for arguments in chosen.people):
         recordings = {name: [person.say(text, take) for take in range(3)] for name, text in SAYINGS.items()}
         phrases = PersonalPhrases(recordings, understander, wake_phrase=WAKE)
         twelve = PersonalPhrases({k: v for k, v in recordings.items() if k != "wake"}, understander, WAKE)
         for name, text in SAYINGS.items():
-            for take in NEW_TAKES[split]:
+            for take in chosen.new_takes:
                 audio = person.say(text, take)
                 transcript = recognizer.transcribe(audio).text
                 heard = phrases.hear(audio, transcript)
@@ -126,8 +137,8 @@ def main(split: str = "heldout") -> dict[str, Any]:
                 counts[key] += 1
                 if not good:
                     misses.append(f"{name}: heard {transcript!r}, matched {match.name if match else None}")
-        others = [person.say(t, 60 + i) for i, t in enumerate(same_voice)]
-        others += [other_voice(t, i + 7 * index + (3 if split == "dev" else 0)) for i, t in enumerate(other_voices)]
+        others = [person.say(t, 60 + i) for i, t in enumerate(chosen.same_voice)]
+        others += [other_voice(t, i + 7 * index + chosen.first_other_voice) for i, t in enumerate(chosen.other_voices)]
         for audio in others:
             transcript = recognizer.transcribe(audio).text
             heard = phrases.hear(audio, transcript)
