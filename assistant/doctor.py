@@ -399,8 +399,20 @@ def check_recognizer(settings: Settings) -> CheckResult:
         return CheckResult(name, False, f"Whisper: {problem}", reinstall)
     if folder is not None:
         return CheckResult(name, True, f"Whisper with the model {folder}")
-    return CheckResult(name, True, "Whisper tiny.en, the built-in English model (checksums match); "
-                                   "`assistant model install` adds a Vosk model")
+    return CheckResult(name, True, "Whisper tiny.en, the built-in English model (checksums match"
+                                   f"{_int8_copy_state()}); `assistant model install` adds a Vosk model")
+
+
+def _int8_copy_state() -> str:
+    from assistant.recognition import RecognizerError
+    from assistant.recognition.whisper_model import INT8_FOLDER, default_cache_file, verify_int8_copy
+
+    folder = default_cache_file().parent / INT8_FOLDER
+    try:
+        verify_int8_copy(folder)
+    except RecognizerError:
+        return f"; its int8 copy is written to {folder} on the next start"
+    return f"; int8 copy in {folder}"
 
 
 def check_conversation_log(settings: Settings) -> CheckResult:

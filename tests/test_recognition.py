@@ -22,9 +22,16 @@ from assistant.config import Settings
 from assistant.hearing import decide
 from assistant.recognition import RecognizerError, choose_engine, open_recognizer
 from assistant.recognition.base import Recognizer
+from assistant.recognition.ct2_int8 import ModelFileError, read_model_file
 from assistant.recognition.vocabulary import spoken_words
 from assistant.recognition.whisper_engine import WhisperRecognizer
-from assistant.recognition.whisper_model import packaged_model_dir, verify_packaged_model
+from assistant.recognition.whisper_model import (
+    INT8_MODEL_CHECKSUM,
+    int8_copy,
+    packaged_model_dir,
+    sha256,
+    verify_packaged_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +249,51 @@ def test_the_packaged_model_passes_its_checksums_and_a_changed_file_is_refused(t
     (copy / "model.bin").unlink()
     with pytest.raises(RecognizerError, match="model.bin is missing"):
         verify_packaged_model(copy, cache_file=None)
+
+
+def test_the_int8_copy_is_the_pinned_file_and_hears_exactly_what_the_packaged_model_hears(tmp_path, whisper):
+    import ctranslate2
+
+    copy = int8_copy(packaged_model_dir(), tmp_path / "checked.json")
+    assert copy == tmp_path / "whisper-tiny.en-int8" and sha256(copy / "model.bin") == INT8_MODEL_CHECKSUM
+    assert read_model_file(copy / "model.bin").variables["encoder/layer_0/ffn/linear_0/weight"].dtype == np.int8
+    audio = np.concatenate([silence(0.5), speak("i fell and i can't get up", "flite:slt")]).astype(np.float32)
+    features = whisper._model.feature_extractor(audio / 32768.0)
+    features = np.ascontiguousarray(np.pad(features, ((0, 0), (0, 1000 - features.shape[-1])))[None])
+    outputs = []
+    for folder in (packaged_model_dir(), copy):  # float16 converted while loading, and the copy read as it is
+        model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8", intra_threads=1)
+        encoded = model.encode(ctranslate2.StorageView.from_array(features))
+        result = model.generate(encoded, [whisper._prompt], beam_size=1, return_scores=True)[0]
+        outputs.append((np.array(encoded), result.sequences_ids, result.scores))
+    assert np.array_equal(outputs[0][0], outputs[1][0])
+    assert outputs[0][1:] == outputs[1][1:]
+    assert whisper.transcribe(audio.astype(np.int16)).text == "i fell and i can't get up"
+
+
+def test_a_damaged_int8_copy_is_written_again_and_an_unwritable_cache_loads_the_packaged_model(tmp_path, caplog):
+    copy = int8_copy(packaged_model_dir(), tmp_path / "checked.json")
+    with open(copy / "model.bin", "r+b") as handle:
+        handle.seek(5000)
+        handle.write(b"\xff\xfe")
+    assert int8_copy(packaged_model_dir(), tmp_path / "checked.json") == copy
+    assert sha256(copy / "model.bin") == INT8_MODEL_CHECKSUM
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # the cache folder cannot be made (even as root)
+    assert int8_copy(packaged_model_dir(), blocked / "checked.json") is None
+    assert "using the float16 model as it is" in caplog.text
+    recognizer = WhisperRecognizer(verify_cache=blocked / "checked.json")
+    assert recognizer.transcribe(speak("what is physical therapy", "flite:slt")).text == "what is physical therapy"
+
+
+def test_a_cut_short_model_file_is_named_with_what_is_wrong(tmp_path):
+    whole = (packaged_model_dir() / "model.bin").read_bytes()
+    (tmp_path / "model.bin").write_bytes(whole[:20000])
+    with pytest.raises(ModelFileError, match=r"model.bin ends inside the variable decoder/embeddings/weight"):
+        read_model_file(tmp_path / "model.bin")
+    (tmp_path / "model.bin").write_bytes(b"\x02\x00\x00\x00")
+    with pytest.raises(ModelFileError, match="format 2; only format 6"):
+        read_model_file(tmp_path / "model.bin")
 
 
 def test_a_folder_that_is_not_a_whisper_model_says_so(tmp_path):

@@ -33,6 +33,7 @@ from assistant.recognition.base import RecognizerError, StreamingRecognizer, Tra
 from assistant.recognition.vocabulary import spoken_words
 from assistant.recognition.whisper_model import (
     default_cache_file,
+    int8_copy,
     looks_like_whisper_model,
     packaged_model_dir,
     verify_packaged_model,
@@ -89,15 +90,18 @@ class WhisperRecognizer(StreamingRecognizer):
         self.options = options or DecodeOptions()
         packaged = model_dir is None
         folder = packaged_model_dir() if packaged else Path(model_dir).expanduser()
+        load_from = folder
         if packaged:
-            verify_packaged_model(folder, verify_cache or default_cache_file())
+            verify_cache = verify_cache or default_cache_file()
+            verify_packaged_model(folder, verify_cache)
+            load_from = int8_copy(folder, verify_cache) or folder
         elif not looks_like_whisper_model(folder):
             problem = "does not exist" if not folder.exists() else "is not a faster-whisper model folder"
             raise RecognizerError(f"the Whisper model {folder} {problem} (it needs model.bin, config.json and "
                                   "tokenizer.json). Give another folder with --model, or leave --model out to "
                                   "use the built-in English model.")
         try:
-            self._model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+            self._model = WhisperModel(str(load_from), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
         except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError with its own wording
             raise RecognizerError(f"the Whisper model in {folder} could not be loaded: {exc}") from exc
         self.model_dir = folder

