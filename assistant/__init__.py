@@ -7,4 +7,13 @@ import os
 # The assistant's numpy work is on small buffers, so one BLAS thread costs nothing. Set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+
+def _defer_unused_modules() -> None:
+    from assistant.deferred_import import defer
+
+    defer("av")  # imported by faster-whisper for decoding audio files, which the assistant never asks of it
+
+
+_defer_unused_modules()
+
 __version__ = "0.1.0"

@@ -84,7 +84,6 @@ class WhisperRecognizer(StreamingRecognizer):
             import ctranslate2  # noqa: F401 - a clear message when the engine itself is missing
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
-            from faster_whisper.vad import SileroVADModel
         except ImportError as exc:
             raise RecognizerError(f"faster-whisper is not installed ({exc}): run `make install`") from exc
         self.options = options or DecodeOptions()
@@ -107,9 +106,6 @@ class WhisperRecognizer(StreamingRecognizer):
         self.model_dir = folder
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                     task="transcribe", language="en")
-        from faster_whisper.utils import get_assets_path
-
-        self._vad = SileroVADModel(str(Path(get_assets_path()) / "silero_vad_v6.onnx"))
         # No initial prompt. The domain's words ("Occupational therapy, physical therapy.") measured no better
         # on the dev clips (plain 37 vs 37 of 49, degraded 34 vs 36 of 49). Measured again on 146 dev
         # questions, "Hey coach, " + the topic titles: plain 84.9 -> 87.7%, degraded 70.5 -> 74.7%, but
@@ -153,8 +149,7 @@ class WhisperRecognizer(StreamingRecognizer):
         options = self.options
         spans = get_speech_timestamps(
             audio, VadOptions(threshold=options.vad_threshold, min_speech_duration_ms=int(options.min_speech_s * 1000),
-                              min_silence_duration_ms=2000, speech_pad_ms=int(options.speech_pad_s * 1000)),
-            model=self._vad)
+                              min_silence_duration_ms=2000, speech_pad_ms=int(options.speech_pad_s * 1000)))
         if not spans:
             return None
         return max(0, spans[0]["start"]), min(len(audio), spans[-1]["end"])
