@@ -186,7 +186,8 @@ class Conversation:
         elif not rest.strip():
             return question_complete(transcript, None)  # the wake phrase alone: the question is to come
         trails_off = trails_off or transcript.rstrip().endswith(TRAILING_MARKS)  # split() keeps words only
-        return question_complete(rest, self.dialog.understander.understand(rest), trails_off)
+        understander = self.dialog.understander
+        return question_complete(rest, understander.understand(rest), trails_off, understander.subjects)
 
     def _say(self, reply: Reply) -> None:
         if not reply.text:

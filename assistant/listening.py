@@ -51,7 +51,7 @@ def listen_once(settings: Settings) -> Decision:
         with Microphone(settings.input_device, rate=recognizer.recognizer.sample_rate) as mic:
             print("Listening: ask your question.", file=sys.stderr, flush=True)
             end_check = TranscriptEndCheck(recognizer, lambda text, trails_off: question_complete(
-                text, understander.understand(text), trails_off))
+                text, understander.understand(text), trails_off, understander.subjects))
             utterances = mic.utterances(_segmenter(settings, mic.rate, end_check), max_wait=ONCE_MAX_WAIT,
                                         on_settled=recognizer.speculate)
             utterance = next(utterances, None)

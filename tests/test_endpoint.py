@@ -13,7 +13,7 @@ UNDERSTANDER = Understander(load_content(DEFAULT_CONTENT_DIR))
 
 
 def verdict(text: str) -> bool | None:
-    return question_complete(text, UNDERSTANDER.understand(text))
+    return question_complete(text, UNDERSTANDER.understand(text), subjects=UNDERSTANDER.subjects)
 
 
 @pytest.mark.parametrize("text", [
@@ -33,6 +33,24 @@ def test_whole_questions_commands_and_emergencies_end_at_once(text: str) -> None
 ])
 def test_words_that_trail_off_wait_for_more(text: str) -> None:
     assert verdict(text) is False
+
+
+@pytest.mark.parametrize("text", [
+    "can physical therapy", "does occupational therapy", "what does an occupational therapist",
+    "how long does physical therapy", "is physical therapy", "will the physio", "what can my OT",
+    "is it normal that my arm", "I get dizzy when the",  # a clause that stops on its subject
+])
+def test_a_question_that_stops_after_its_subject_waits_for_its_verb(text: str) -> None:
+    assert verdict(text) is False
+
+
+@pytest.mark.parametrize("text", [
+    "is physical therapy painful", "what is occupational therapy", "where do physical therapists work",
+    "does it hurt", "what do occupational therapists do", "what does a physical therapist do",
+    "what is the difference between PT and OT", "are OTs licensed",
+])
+def test_the_same_questions_finished_end_at_once(text: str) -> None:
+    assert verdict(text) is True
 
 
 def test_the_wake_phrase_alone_waits_for_the_question() -> None:

@@ -5,15 +5,18 @@ the settled audio and gives the transcript and the understanding's decision on i
 - True, answer now: an emergency; or a voice command, question or statement understood with confidence
   that does not trail off. No need to wait out the endpoint silence.
 - False, wait for more (up to the caregiver's `max_pause`): the words trail off ("I have trouble with
-  my ...", "what is"), only the wake phrase was said, or nothing in it was understood with confidence.
+  my ...", "what is"), a question stops after its subject ("can physical therapy ...", "is it normal that
+  my arm ..."), only the wake phrase was said, or nothing in it was understood with confidence.
   People after a stroke or with MS pause mid-sentence; a fixed 1 s silence would cut them in two.
 - None, cannot tell (nothing was heard in it): the endpoint silence decides, as without a check.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistant.core.decision import Decision
-from assistant.core.normalize import BREAK, basic_tokens
+from assistant.core.normalize import BREAK, Canonicalizer, basic_tokens
 
 # Words an English sentence does not end on: articles, possessives, prepositions, conjunctions, auxiliaries,
 # question words, subject pronouns and intensifiers. Not "do" or "have": as main verbs they end questions
@@ -27,12 +30,32 @@ OPEN_ENDINGS = frozenset("""
     i we you they he she
     very really quite
 """.split())
+# A question with the verb put before its subject ("can physical therapy help", "what does an OT do") has its
+# main verb after the subject: one that stops right after the subject is not finished. General grammar again;
+# "is"/"are" only open such a question without a question word ("what is physical therapy" is whole).
+QUESTION_WORDS = frozenset("what how why where when which who whose".split())
+AUXILIARIES = frozenset("do does did can could will would should may might must has have had".split())
+COPULAS = frozenset("is are was were am".split())
+DETERMINERS = frozenset("a an the my your his her their our this that these those some any".split())
+# Words that open a clause: one that ends on its subject ("... that my arm") still lacks its verb.
+CLAUSE_OPENERS = frozenset("that if when because while whether".split())
 TRAILING_MARKS = ("...", "…", ",", "-", "—")  # Whisper writes these where the speaker trailed off
 
 
-def question_complete(text: str, decision: Decision | None, trails_off: bool = False) -> bool | None:
+@dataclass(frozen=True)
+class Subjects:
+    """What the content calls the things questions are about ("pt", "ot", "therapy" once its synonyms are
+    applied: "physical therapists" is "pt"), to tell a question that stops after its subject."""
+
+    canonical: Canonicalizer
+    names: frozenset[str]
+
+
+def question_complete(text: str, decision: Decision | None, trails_off: bool = False,
+                      subjects: Subjects | None = None) -> bool | None:
     """text: what was heard; decision: the understanding of it, None when it was only the wake phrase;
-    trails_off: the recognizer heard the voice break off (Transcript.trails_off)."""
+    trails_off: the recognizer heard the voice break off (Transcript.trails_off); subjects: the content's
+    names (Understander.subjects), without which only the last word tells."""
     words = [w for w in basic_tokens(text) if w != BREAK]
     if not words:
         return None
@@ -42,7 +65,37 @@ def question_complete(text: str, decision: Decision | None, trails_off: bool = F
         return True  # never kept waiting, however it ends ("I have chest pain and")
     if trails_off or text.rstrip().endswith(TRAILING_MARKS) or words[-1] in OPEN_ENDINGS:
         return False  # before commands: "what is" reads as "what?" (repeat)
+    if subjects is not None and _stops_after_subject(subjects.canonical.apply(words), subjects.names):
+        return False
     # Not understood, or only doubtfully: wait for more too. A first half misheard mid-pause is most often
     # this (dev halting clips: 94% kept whole this way, 85% when the endpoint silence decided); the cost
     # is that a question that is misheard anyway gets its "did you mean" or "I don't know" later.
     return decision.kind != "unknown" and not decision.confirm
+
+
+def _stops_after_subject(words: list[str], names: frozenset[str]) -> bool:
+    """"can pt", "how long does pt", "what does an ot", "is it normal that my arm": the verb is still to come."""
+    if len(words) >= 3 and words[-3] in CLAUSE_OPENERS and words[-2] in DETERMINERS:
+        return True
+    start = 0
+    if words[0] in QUESTION_WORDS:  # "how long does", "what else can": the auxiliary comes within three words
+        start = next((i for i in range(1, min(4, len(words))) if words[i] in AUXILIARIES), -1)
+        if start < 0:
+            return False
+    elif words[0] not in AUXILIARIES | COPULAS:
+        return False
+    subject = words[start + 1:]
+    heads = names | {"it"}
+    if not subject or subject[-1] not in heads:
+        return False
+    # only names joined by "and"/"or", each with its determiners: "pt and ot"; "ot license" ("are OTs
+    # licensed", a synonym for the verb) is a name and its predicate
+    after_name = False
+    for word in subject:
+        if word in heads and not after_name:
+            after_name = True
+        elif word in ("and", "or") and after_name:
+            after_name = False
+        elif not (word in DETERMINERS and not after_name):
+            return False
+    return True

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from assistant.core.content import Content, Topic
 from assistant.core.decision import Decision
+from assistant.core.endpoint import Subjects
 from assistant.core.normalize import (
     BREAK,
     FUNCTION_WORDS,
@@ -322,6 +324,12 @@ class Understander:
     def message(self, key: str, **values: str) -> str:
         values.setdefault("number", self.emergency_number)
         return self.content.messages[key].format_map(_Blank(values))
+
+    @functools.cached_property
+    def subjects(self) -> Subjects:
+        """The content's names for what questions are about, for the end-of-question check."""
+        names = {t for canonical in self.content.synonyms for t in basic_tokens(canonical)}
+        return Subjects(self._canon, frozenset(names - FUNCTION_WORDS))
 
     def emergency_answer(self) -> str:
         return self.content.red_flags.answer.format(number=self.emergency_number)
