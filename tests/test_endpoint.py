@@ -38,6 +38,7 @@ def test_words_that_trail_off_wait_for_more(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "can physical therapy", "does occupational therapy", "what does an occupational therapist",
     "how long does physical therapy", "is physical therapy", "will the physio", "what can my OT",
+    "the occupational therapy",  # a subject alone
     "is it normal that my arm", "I get dizzy when the",  # a clause that stops on its subject
 ])
 def test_a_question_that_stops_after_its_subject_waits_for_its_verb(text: str) -> None:

@@ -74,7 +74,8 @@ def question_complete(text: str, decision: Decision | None, trails_off: bool = F
 
 
 def _stops_after_subject(words: list[str], names: frozenset[str]) -> bool:
-    """"can pt", "how long does pt", "what does an ot", "is it normal that my arm": the verb is still to come."""
+    """"can pt", "how long does pt", "what does an ot", "the ot", "is it normal that my arm": the verb is still
+    to come."""
     if len(words) >= 3 and words[-3] in CLAUSE_OPENERS and words[-2] in DETERMINERS:
         return True
     start = 0
@@ -82,6 +83,8 @@ def _stops_after_subject(words: list[str], names: frozenset[str]) -> bool:
         start = next((i for i in range(1, min(4, len(words))) if words[i] in AUXILIARIES), -1)
         if start < 0:
             return False
+    elif words[0] in DETERMINERS:
+        start = -1  # "the occupational therapy": a subject alone, its question still to come
     elif words[0] not in AUXILIARIES | COPULAS:
         return False
     subject = words[start + 1:]
