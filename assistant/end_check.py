@@ -14,17 +14,20 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.audio.segmenter import NOT_YET
+from assistant.recognition.base import Transcript
 from assistant.speculation import SpeculativeRecognizer
 
 
 class TranscriptEndCheck:
-    def __init__(self, recognizer: SpeculativeRecognizer, judge: Callable[[str, bool], bool | None]) -> None:
+    def __init__(self, recognizer: SpeculativeRecognizer, judge: Callable[[str, bool], bool | None],
+                 reading: Callable[[Transcript], str] | None = None) -> None:
         self.recognizer = recognizer
         self.judge = judge  # (words, trails off) -> complete?  (Conversation.question_complete)
+        self.reading = reading or (lambda transcript: transcript.text)  # the words acted on (hearing.safer_reading)
 
     def __call__(self, audio: np.ndarray):
         self.recognizer.speculate(audio)  # once per array: asked again each frame until the verdict is in
         done, transcript = self.recognizer.guess(audio)
         if not done:
             return NOT_YET
-        return None if transcript is None else self.judge(transcript.text, transcript.trails_off)
+        return None if transcript is None else self.judge(self.reading(transcript), transcript.trails_off)

@@ -53,12 +53,23 @@ def _personal_phrases(understander: Understander, settings: Settings):
     return PersonalPhrases.load(understander, wake_phrase=settings.wake_phrase)
 
 
+def safer_reading(transcript: Transcript, understander: Understander) -> str:
+    """The words to act on: the recognizer's best reading, unless only another plausible reading of the same
+    audio is an emergency. Then that one: a missed emergency costs more than a false alarm."""
+    if not transcript.alternatives or understander.understand(transcript.text).is_emergency:
+        return transcript.text
+    return next((alternative for alternative in transcript.alternatives
+                 if understander.understand(alternative).is_emergency), transcript.text)
+
+
 def decide(transcript: Transcript, understander: Understander, source: str) -> Decision:
-    """The understanding's decision on a transcript, tempered by the recognizer's in-domain signal."""
-    decision = understander.understand(transcript.text)
-    if not transcript.in_domain and transcript.text and not decision.is_emergency:
+    """The understanding's decision on a transcript (on an alternative reading where only that one is an
+    emergency), tempered by the recognizer's in-domain signal."""
+    text = safer_reading(transcript, understander)
+    decision = understander.understand(text)
+    if not transcript.in_domain and text and not decision.is_emergency:
         decision = _doubtful(decision, understander)
-    return dataclasses.replace(decision, input=source, transcript=transcript.text)
+    return dataclasses.replace(decision, input=source, transcript=text)
 
 
 def _doubtful(decision: Decision, understander: Understander) -> Decision:

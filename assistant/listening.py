@@ -6,7 +6,6 @@ restarts is reported once in the status line and reopened with a growing pause, 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 import threading
@@ -21,6 +20,8 @@ from assistant.core.decision import Decision
 from assistant.core.endpoint import question_complete
 from assistant.core.understanding import Understander
 from assistant.end_check import TranscriptEndCheck
+from assistant.hearing import decide, safer_reading
+from assistant.recognition.base import Transcript
 from assistant.runtime import load_content_or_exit
 from assistant.speculation import SpeculativeRecognizer
 
@@ -51,7 +52,8 @@ def listen_once(settings: Settings) -> Decision:
         with Microphone(settings.input_device, rate=recognizer.recognizer.sample_rate) as mic:
             print("Listening: ask your question.", file=sys.stderr, flush=True)
             end_check = TranscriptEndCheck(recognizer, lambda text, trails_off: question_complete(
-                text, understander.understand(text), trails_off, understander.subjects))
+                text, understander.understand(text), trails_off, understander.subjects),
+                reading=lambda transcript: safer_reading(transcript, understander))
             utterances = mic.utterances(_segmenter(settings, mic.rate, end_check), max_wait=ONCE_MAX_WAIT,
                                         on_settled=recognizer.speculate)
             utterance = next(utterances, None)
@@ -62,8 +64,7 @@ def listen_once(settings: Settings) -> Decision:
         return _error_decision("microphone", f"{exc}")
     finally:
         recognizer.close()
-    decision = understander.understand(transcript.text)
-    return dataclasses.replace(decision, input="microphone", transcript=transcript.text)
+    return decide(transcript, understander, source="microphone")
 
 
 def _error_decision(source: str, problem: str) -> Decision:
@@ -137,14 +138,17 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
     attempt = 0
     if not conversation.speaker.is_speaking:
         status("listening")  # otherwise said when the greeting has finished
-    end_check = TranscriptEndCheck(recognizer, conversation.question_complete)
+    def reading(transcript: Transcript) -> str:
+        return safer_reading(transcript, conversation.dialog.understander)  # the content may have been reloaded
+
+    end_check = TranscriptEndCheck(recognizer, conversation.question_complete, reading=reading)
     while not conversation.finished.is_set():
         try:
             for utterance in mic.utterances(_segmenter(settings, mic.rate, end_check), stop=conversation.finished,
                                             on_settled=recognizer.speculate):
                 attempt = 0
                 transcript = recognizer.transcribe(utterance.audio)
-                text = transcript.text
+                text = reading(transcript)
                 if phrases is not None:  # the person's own recording decides where it matches
                     heard = phrases.hear(utterance.audio, text)
                     if heard.phrase is not None:

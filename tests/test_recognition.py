@@ -83,11 +83,10 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("i have trouble getting dressed", "espeak:en-us"): "heard as 'i have trouble getting rest'",
     ("i have trouble getting dressed", "flite:rms"): "heard as 'i have trouble getting breast'",
     ("i can't breathe", "espeak:en-us"): "heard as 'i can't dream'",
-    ("say that again", "espeak:en-us"): "heard as 'see you now again'",
+    ("what is occupational therapy", "flite:rms"): "heard as 'what is a key a patient or therapy' (with 3 beams)",
 }
 DEGRADED_MISSES: dict[tuple[str, str], str] = {
     ("i have chest pain", "noisy"): "heard as 'i'm adjusting'",
-    ("i have chest pain", "quiet"): "heard as 'i have just pain'",
     ("i can't breathe", "slow"): "heard as 'i can breathe': the negation lost, the most dangerous miss",
     ("my face is drooping", "noisy"): "heard as 'my face is moving'",
 }
@@ -105,7 +104,7 @@ def test_spoken_sentence_gets_the_right_decision(whisper, understander, sentence
     decision = decide(transcript, understander, source="speech")
     got = decision.topic or decision.disposition or decision.command
     assert (decision.kind, got) == (kind, what), f"heard {transcript.text!r}"
-    assert decision.transcript == transcript.text
+    assert decision.transcript in (transcript.text, *transcript.alternatives)  # an emergency may be in another
     if what == "emergency":
         assert decision.is_emergency
 
@@ -367,6 +366,29 @@ def test_the_wake_phrase_is_heard_in_front_of_a_question(whisper, voice):
         heard = whisper.transcribe(speak(f"hey coach, {question}", voice)).text
         woken, rest = wake.split(heard)
         assert woken and rest, heard
+
+
+# -- other readings of the same audio: an emergency in any of them is taken -------------------------------
+
+def test_whisper_gives_its_other_readings_in_the_same_form(whisper):
+    heard = whisper.transcribe(speak("what do occupational therapists do", "espeak:en-us"))
+    assert heard.text and heard.alternatives, heard
+    for alternative in heard.alternatives:
+        assert alternative != heard.text and alternative == " ".join(spoken_words(alternative)), heard
+    assert whisper.transcribe(silence(2.0)).alternatives == ()  # nothing said: nothing else either
+
+
+def test_an_emergency_in_another_reading_wins_and_an_ordinary_one_never_does(understander):
+    from assistant.recognition.base import Transcript
+
+    misheard = Transcript("i have just been", 0.5, True, alternatives=("i have just bean", "i have chest pain"))
+    decision = decide(misheard, understander, source="speech")
+    assert decision.is_emergency and decision.transcript == "i have chest pain"
+    question = Transcript("what is physical therapy", 0.9, True, alternatives=("what is physical therapy for",))
+    assert decide(question, understander, source="speech").topic == "pt.what"
+    assert decide(question, understander, source="speech").transcript == "what is physical therapy"
+    sure = Transcript("i have chest pain", 0.9, True, alternatives=("i have chest pains",))
+    assert decide(sure, understander, source="speech").transcript == "i have chest pain"
 
 
 # -- Whisper's own scores -> "did you mean ...?" --------------------------------------------------------

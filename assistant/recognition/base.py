@@ -36,6 +36,9 @@ class Transcript:
     in_domain: bool  # False: probably not something the content covers ("play some music")
     words: tuple[Word, ...] = ()
     trails_off: bool = False  # the engine heard the speaker break off mid-sentence (Whisper writes "...")
+    # Other readings the engine found plausible (Whisper's other beam hypotheses and its greedy reading),
+    # in the same form as `text`: the red-flag check reads them too (hearing.safer_reading).
+    alternatives: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> Transcript:
