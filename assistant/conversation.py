@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -178,16 +178,19 @@ class Conversation:
             return True
         return self.dialog.understander.understand(transcript).kind != "unknown"
 
-    def question_complete(self, transcript: str, trails_off: bool = False) -> bool | None:
-        """Whether what was heard so far is the whole question (the segmenter's end check)."""
+    def question_complete(self, transcript: str, trails_off: bool = False,
+                          alternatives: Sequence[str] = ()) -> bool | None:
+        """Whether what was heard so far is the whole question (the segmenter's end check); `alternatives`:
+        the recognizer's other readings of the same audio."""
         woke, rest = self.wake.split(transcript)
         if not (woke and self.wake.enabled):
             rest = transcript
         elif not rest.strip():
             return question_complete(transcript, None)  # the wake phrase alone: the question is to come
         trails_off = trails_off or transcript.rstrip().endswith(TRAILING_MARKS)  # split() keeps words only
+        others = [self.wake.split(other)[1] if self.wake.enabled else other for other in alternatives]
         understander = self.dialog.understander
-        return question_complete(rest, understander.understand(rest), trails_off, understander.subjects)
+        return question_complete(rest, understander.understand(rest), trails_off, understander.subjects, others)
 
     def _say(self, reply: Reply) -> None:
         if not reply.text:

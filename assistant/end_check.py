@@ -9,7 +9,7 @@ microphone keeps being read meanwhile; until it is done the segmenter hears NOT_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -19,10 +19,11 @@ from assistant.speculation import SpeculativeRecognizer
 
 
 class TranscriptEndCheck:
-    def __init__(self, recognizer: SpeculativeRecognizer, judge: Callable[[str, bool], bool | None],
+    def __init__(self, recognizer: SpeculativeRecognizer,
+                 judge: Callable[[str, bool, Sequence[str]], bool | None],
                  reading: Callable[[Transcript], str] | None = None) -> None:
         self.recognizer = recognizer
-        self.judge = judge  # (words, trails off) -> complete?  (Conversation.question_complete)
+        self.judge = judge  # (words, trails off, other readings) -> complete?  (Conversation.question_complete)
         self.reading = reading or (lambda transcript: transcript.text)  # the words acted on (hearing.safer_reading)
 
     def __call__(self, audio: np.ndarray):
@@ -30,4 +31,8 @@ class TranscriptEndCheck:
         done, transcript = self.recognizer.guess(audio)
         if not done:
             return NOT_YET
-        return None if transcript is None else self.judge(self.reading(transcript), transcript.trails_off)
+        if transcript is None:
+            return None
+        words = self.reading(transcript)
+        others = [text for text in (transcript.text, *transcript.alternatives) if text != words]
+        return self.judge(words, transcript.trails_off, others)

@@ -51,8 +51,8 @@ def listen_once(settings: Settings) -> Decision:
     try:
         with Microphone(settings.input_device, rate=recognizer.recognizer.sample_rate) as mic:
             print("Listening: ask your question.", file=sys.stderr, flush=True)
-            end_check = TranscriptEndCheck(recognizer, lambda text, trails_off: question_complete(
-                text, understander.understand(text), trails_off, understander.subjects),
+            end_check = TranscriptEndCheck(recognizer, lambda text, trails_off, others: question_complete(
+                text, understander.understand(text), trails_off, understander.subjects, others),
                 reading=lambda transcript: safer_reading(transcript, understander))
             utterances = mic.utterances(_segmenter(settings, mic.rate, end_check), max_wait=ONCE_MAX_WAIT,
                                         on_settled=recognizer.speculate)

@@ -138,7 +138,7 @@ class Listener:
     def end_check(self, audio: np.ndarray) -> bool | None:
         turns: list = []
         transcript = self._transcribe(audio)
-        return self._make(turns).question_complete(transcript.text, transcript.trails_off)
+        return self._make(turns).question_complete(transcript.text, transcript.trails_off, transcript.alternatives)
 
     def _transcribe(self, audio: np.ndarray):
         started = time.process_time()

@@ -277,7 +277,7 @@ def _product_check() -> Callable[[np.ndarray], bool | None] | None:
     def check(audio: np.ndarray) -> bool | None:
         transcript = recognizer.transcribe(audio)
         return question_complete(transcript.text, understander.understand(transcript.text), transcript.trails_off,
-                                 understander.subjects)
+                                 understander.subjects, transcript.alternatives)
     return check
 
 

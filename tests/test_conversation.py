@@ -78,3 +78,5 @@ def test_the_end_check_waits_after_the_wake_phrase_alone_and_on_trailing_words()
     assert talk.question_complete("Hey coach, I have trouble with my...") is False
     assert talk.question_complete("Hey coach, what is occupational therapy?") is True
     assert talk.question_complete("I can't breathe") is True
+    assert talk.question_complete("Hey coach, what is occupational therapy?",  # another reading of it trails off
+                                  alternatives=["Hey coach, what is occupational therapy for my"]) is False

@@ -54,6 +54,18 @@ def test_the_same_questions_finished_end_at_once(text: str) -> None:
     assert verdict(text) is True
 
 
+def test_another_reading_of_the_audio_that_stops_mid_sentence_makes_it_wait() -> None:
+    text = "what is occupational therapy"
+    decision = UNDERSTANDER.understand(text)
+    assert question_complete(text, decision, subjects=UNDERSTANDER.subjects,
+                             alternatives=["what is occupational therapy exactly"]) is True
+    for unfinished in ("what is occupational therapy and", "what is occupational therapy for my",
+                       "what does occupational therapy"):
+        assert question_complete(text, decision, subjects=UNDERSTANDER.subjects, alternatives=[unfinished]) is False
+    emergency = "i have chest pain"  # an emergency never waits, whatever the other readings say
+    assert question_complete(emergency, UNDERSTANDER.understand(emergency), alternatives=["i have chest pain and"])
+
+
 def test_the_wake_phrase_alone_waits_for_the_question() -> None:
     assert question_complete("Hey coach.", None) is False
 

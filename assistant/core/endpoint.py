@@ -13,6 +13,7 @@ the settled audio and gives the transcript and the understanding's decision on i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.core.decision import Decision
@@ -52,7 +53,7 @@ class Subjects:
 
 
 def question_complete(text: str, decision: Decision | None, trails_off: bool = False,
-                      subjects: Subjects | None = None) -> bool | None:
+                      subjects: Subjects | None = None, alternatives: Sequence[str] = ()) -> bool | None:
     """text: what was heard; decision: the understanding of it, None when it was only the wake phrase;
     trails_off: the recognizer heard the voice break off (Transcript.trails_off); subjects: the content's
     names (Understander.subjects), without which only the last word tells."""
@@ -63,16 +64,26 @@ def question_complete(text: str, decision: Decision | None, trails_off: bool = F
         return False  # "hey coach ..." and a pause: the question is still to come
     if decision.is_emergency:
         return True  # never kept waiting, however it ends ("I have chest pain and")
-    if trails_off or text.rstrip().endswith(TRAILING_MARKS) or words[-1] in OPEN_ENDINGS:
+    if trails_off or text.rstrip().endswith(TRAILING_MARKS) or _open(words, subjects):
         return False  # before commands: "what is" reads as "what?" (repeat)
-    if subjects is not None and _stops_after_subject(subjects.canonical.apply(words), subjects.names):
-        return False
+    if any(_open(basic_tokens(other), subjects) for other in alternatives):
+        return False  # another plausible reading of the same audio is unfinished: waiting costs less
     # Not understood, or only doubtfully: wait for more too. A first half misheard mid-pause is most often
     # this (dev halting clips: 94% kept whole this way, 85% when the endpoint silence decided); the cost
     # is that a question that is misheard anyway gets its "did you mean" or "I don't know" later. Tried: the
     # endpoint silence deciding where the words still read as a whole question ("what is your facial
     # therapy": a question word, its verb, two more words): dev halting pairs 92% -> 89% kept whole.
     return decision.kind != "unknown" and not decision.confirm
+
+
+def _open(words: list[str], subjects: Subjects | None) -> bool:
+    """The words stop where a sentence cannot: on an open word, or right after a question's subject."""
+    words = [w for w in words if w != BREAK]
+    if not words:
+        return False
+    if words[-1] in OPEN_ENDINGS:
+        return True
+    return subjects is not None and _stops_after_subject(subjects.canonical.apply(words), subjects.names)
 
 
 def _stops_after_subject(words: list[str], names: frozenset[str]) -> bool:
