@@ -41,6 +41,15 @@ class ModelFile:
 
 def read_model_file(path: Path) -> ModelFile:
     data = Path(path).read_bytes()
+    try:
+        return _parse(data, path)
+    except (IndexError, ValueError) as exc:  # an unknown type id, a name that is not UTF-8, a wrong size
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(f"{path} is not a CTranslate2 model file this reads: {exc}") from exc
+
+
+def _parse(data: bytes, path: Path) -> ModelFile:
     offset = 0
 
     def take(fmt: str) -> int:

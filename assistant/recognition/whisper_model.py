@@ -98,7 +98,8 @@ def int8_copy(packaged: Path, cache_file: Path) -> Path | None:
             if name != "model.bin":
                 shutil.copy2(packaged / name, building / name)
         _run_quantizer(packaged / "model.bin", building / "model.bin")
-        verify_int8_copy(building)
+        if sha256(building / "model.bin") != INT8_MODEL_CHECKSUM:
+            raise OSError("the copy written does not have its pinned checksum (another numpy rounds differently?)")
         shutil.rmtree(folder, ignore_errors=True)
         try:
             os.replace(building, folder)
@@ -107,8 +108,9 @@ def int8_copy(packaged: Path, cache_file: Path) -> Path | None:
         verify_int8_copy(folder, cache_file)  # remembered, so the next start hashes nothing
         return folder
     except (OSError, subprocess.SubprocessError, RecognizerError) as exc:
-        log.warning("using the float16 model as it is (about 80 MB more memory while loading): its int8 copy "
-                    "in %s could not be made: %s", folder, exc)
+        log.warning("the speech model's int8 copy in %s could not be made (%s). The assistant works without it, "
+                    "with about 80 MB more memory while it starts; it tries again on the next start (check that "
+                    "the folder is writable and the disk has 40 MB free).", folder, exc)
         return None
     finally:
         shutil.rmtree(building, ignore_errors=True)
