@@ -52,7 +52,7 @@ def utterances(parity: int) -> list[dict[str, Any]]:
 
 
 def _clip_audio(text: str, voice: str, how: str, seed: int) -> np.ndarray:
-    key = hashlib.sha256(f"{text}|{voice}|{how}|{seed}|v1".encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{text}|{voice}|{how}|{seed}|v2".encode()).hexdigest()[:20]
     path = _cache_dir() / f"{key}.npy"
     if path.is_file():
         return np.load(path)

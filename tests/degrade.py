@@ -47,7 +47,9 @@ def _to_int16(audio: np.ndarray) -> np.ndarray:
 
 
 def slow(audio: np.ndarray, factor: float = 0.7) -> np.ndarray:
-    out = subprocess.run(["sox", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-",
+    # -D: no dither. sox dithers its 16-bit output with a new random seed each run, so the same clip came out
+    # different in every process, and a recognition test could pass in one run and fail in the next.
+    out = subprocess.run(["sox", "-D", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-",
                           "-t", "raw", "-", "tempo", "-s", str(factor)],
                          input=audio.astype(np.int16).tobytes(), capture_output=True, check=True).stdout
     return np.frombuffer(out, dtype=np.int16).copy()
