@@ -105,8 +105,9 @@ class Conversation:
             reply = dataclasses.replace(reply, text=f"{reply.text} {self.dialog.message('ready')}")
         self._say(reply)
 
-    def hear(self, transcript: str, typed: bool = False) -> None:
-        """Handle one recognized (or typed) utterance. Typed text is deliberate: it always gets an answer."""
+    def hear(self, transcript: str, typed: bool = False, doubtful: bool = False) -> None:
+        """Handle one recognized (or typed) utterance. Typed text is deliberate: it always gets an answer.
+        `doubtful`: the words are not the recognizer's first reading, so an answer is asked back first."""
         transcript = transcript.strip()
         if not transcript:
             return
@@ -146,7 +147,7 @@ class Conversation:
             return
         self.invited = False
         self.status(f'heard "{rest or transcript}"')
-        reply = self.dialog.handle(rest or transcript)
+        reply = self.dialog.handle(rest or transcript, doubtful=doubtful)
         if reply.alert:
             self.on_alert(transcript)
         if reply.rate is not None or reply.volume is not None:

@@ -24,7 +24,7 @@ class TranscriptEndCheck:
                  reading: Callable[[Transcript], str] | None = None) -> None:
         self.recognizer = recognizer
         self.judge = judge  # (words, trails off, other readings) -> complete?  (Conversation.question_complete)
-        self.reading = reading or (lambda transcript: transcript.text)  # the words acted on (hearing.safer_reading)
+        self.reading = reading or (lambda transcript: transcript.text)  # the words acted on (hearing.reading_to_act_on)
 
     def __call__(self, audio: np.ndarray):
         self.recognizer.speculate(audio)  # once per array: asked again each frame until the verdict is in

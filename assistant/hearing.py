@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from assistant.audio_files import AudioFileError, load_wav
@@ -16,11 +16,6 @@ from assistant.config import Settings
 from assistant.core.decision import Decision
 from assistant.core.understanding import Understander
 from assistant.recognition import Recognizer, RecognizerError, Transcript, open_recognizer
-
-# A transcript the recognizer marks as probably outside the domain still goes to the understanding (it
-# decides "unknown" from the words), but an answer it finds is asked back ("did you mean ...?") and its
-# confidence lowered. Emergencies and commands are never weakened.
-OUT_OF_DOMAIN_FACTOR = 0.7
 
 
 def decide_audio_files(paths: Iterable[Path], understander: Understander, settings: Settings,
@@ -53,33 +48,42 @@ def _personal_phrases(understander: Understander, settings: Settings):
     return PersonalPhrases.load(understander, wake_phrase=settings.wake_phrase)
 
 
-def safer_reading(transcript: Transcript, understander: Understander) -> str:
-    """The words to act on: the recognizer's best reading, unless only another plausible reading of the same
-    audio is an emergency. Then that one: a missed emergency costs more than a false alarm."""
-    if not transcript.alternatives or understander.understand(transcript.text).is_emergency:
+def reading_to_act_on(transcript: Transcript, understander: Understander,
+                      wake_split: Callable[[str], tuple[bool, str]] | None = None) -> str:
+    """The words to act on among the recognizer's readings of the same audio (best reading first):
+    1. an emergency in any reading: a missed emergency costs more than a false alarm;
+    2. the best reading, when the understanding makes something of it;
+    3. else the first other reading it does understand, with the wake phrase heard the same way
+       (`wake_split`, as Conversation.wake.split): "what is a key a patient or therapy" acts on its other
+       reading "what is a occupational therapy". Measured (bench dev clips, tuned on nothing else): 237 ->
+       240 of 292 right; held out 228 -> 235 of 290, two of them out-of-domain questions now answered;
+    4. else the best reading, so "I don't know" stays the honest answer.
+    """
+    readings = (transcript.text, *transcript.alternatives)
+    if understander.understand(transcript.text).is_emergency:
         return transcript.text
-    return next((alternative for alternative in transcript.alternatives
-                 if understander.understand(alternative).is_emergency), transcript.text)
+    emergency = next((r for r in readings if understander.understand(r).is_emergency), None)
+    if emergency is not None or not transcript.alternatives:
+        return emergency or transcript.text
+    woke, rest = wake_split(transcript.text) if wake_split else (True, transcript.text)
+    if understander.understand(rest).kind != "unknown":
+        return transcript.text
+    for other in transcript.alternatives:
+        other_woke, other_rest = wake_split(other) if wake_split else (True, other)
+        if other_woke == woke and understander.understand(other_rest).kind != "unknown":
+            return other
+    return transcript.text
 
 
 def decide(transcript: Transcript, understander: Understander, source: str) -> Decision:
-    """The understanding's decision on a transcript (on an alternative reading where only that one is an
-    emergency), tempered by the recognizer's in-domain signal."""
-    text = safer_reading(transcript, understander)
+    """The understanding's decision on the reading to act on. Words the recognizer doubts still go to the
+    understanding (it decides "unknown" from the words), but an answer found in them is asked back
+    ("did you mean ...?"): words it marks as probably outside the domain, and another reading than its first."""
+    text = reading_to_act_on(transcript, understander)
     decision = understander.understand(text)
-    if not transcript.in_domain and text and not decision.is_emergency:
-        decision = _doubtful(decision, understander)
+    if text and (not transcript.in_domain or text != transcript.text):
+        decision = understander.doubted(decision)
     return dataclasses.replace(decision, input=source, transcript=text)
-
-
-def _doubtful(decision: Decision, understander: Understander) -> Decision:
-    if decision.kind == "topic" and decision.topic:
-        title = understander.content.topics[decision.topic].title
-        return dataclasses.replace(decision, confirm=True, confidence=decision.confidence * OUT_OF_DOMAIN_FACTOR,
-                                   answer=understander.message("did_you_mean", title=title))
-    if decision.kind == "triage":
-        return dataclasses.replace(decision, confidence=decision.confidence * OUT_OF_DOMAIN_FACTOR)
-    return decision
 
 
 def file_error(source: str, problem: str) -> Decision:

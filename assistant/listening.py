@@ -20,7 +20,7 @@ from assistant.core.decision import Decision
 from assistant.core.endpoint import question_complete
 from assistant.core.understanding import Understander
 from assistant.end_check import TranscriptEndCheck
-from assistant.hearing import decide, safer_reading
+from assistant.hearing import decide, reading_to_act_on
 from assistant.recognition.base import Transcript
 from assistant.runtime import load_content_or_exit
 from assistant.speculation import SpeculativeRecognizer
@@ -53,7 +53,7 @@ def listen_once(settings: Settings) -> Decision:
             print("Listening: ask your question.", file=sys.stderr, flush=True)
             end_check = TranscriptEndCheck(recognizer, lambda text, trails_off, others: question_complete(
                 text, understander.understand(text), trails_off, understander.subjects, others),
-                reading=lambda transcript: safer_reading(transcript, understander))
+                reading=lambda transcript: reading_to_act_on(transcript, understander))
             utterances = mic.utterances(_segmenter(settings, mic.rate, end_check), max_wait=ONCE_MAX_WAIT,
                                         on_settled=recognizer.speculate)
             utterance = next(utterances, None)
@@ -139,7 +139,8 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
     if not conversation.speaker.is_speaking:
         status("listening")  # otherwise said when the greeting has finished
     def reading(transcript: Transcript) -> str:
-        return safer_reading(transcript, conversation.dialog.understander)  # the content may have been reloaded
+        # the content may have been reloaded: the understander is looked up each time
+        return reading_to_act_on(transcript, conversation.dialog.understander, conversation.wake.split)
 
     end_check = TranscriptEndCheck(recognizer, conversation.question_complete, reading=reading)
     while not conversation.finished.is_set():
@@ -149,16 +150,18 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
                 attempt = 0
                 transcript = recognizer.transcribe(utterance.audio)
                 text = reading(transcript)
+                doubtful = text != transcript.text  # another reading than Whisper's first: asked back
                 if phrases is not None:  # the person's own recording decides where it matches
                     heard = phrases.hear(utterance.audio, text)
                     if heard.phrase is not None:
                         status(f'personal phrase "{heard.phrase}" (transcript "{text}")')
+                        doubtful = False
                     if heard.ask_back:
                         conversation.speaker.speak(conversation.dialog.message("yes_no_please"), block=False)
                         continue
                     text = heard.text
                 if text:
-                    conversation.hear(text)
+                    conversation.hear(text, doubtful=doubtful)
                     if not conversation.finished.is_set() and not conversation.speaker.is_speaking:
                         status("listening")  # otherwise said when the answer has finished playing
         except MicrophoneError as exc:

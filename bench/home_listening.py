@@ -5,8 +5,9 @@
 The TV is another voice reading the source article (../shared/seeds, or what content/ says where the
 article is not beside the checkout) and then a general text, on and on, 10 dB below the person (active
 speech levels: the person at -26 dBFS, the TV at -36 dBFS). Whatever the segmenter hands over is
-decoded by the product's Whisper recognizer and goes through the product's own wake-phrase and
-follow-up rules (assistant/conversation.py, with a silent speaker).
+decoded by the product's Whisper recognizer, read as the listening loop reads it (hearing.reading_to_act_on)
+and goes through the product's own wake-phrase and follow-up rules (assistant/conversation.py, with a
+silent speaker).
 
 - Questions over the TV: "hey coach, <question>" for each utterance of bench/spoken_set.py (held-out:
   the odd ones, in its held-out voices, a TV voice nobody else uses; dev: the even ones, in the test
@@ -138,7 +139,16 @@ class Listener:
     def end_check(self, audio: np.ndarray) -> bool | None:
         turns: list = []
         transcript = self._transcribe(audio)
-        return self._make(turns).question_complete(transcript.text, transcript.trails_off, transcript.alternatives)
+        words = self._words(transcript)
+        others = [text for text in (transcript.text, *transcript.alternatives) if text != words]
+        return self._make(turns).question_complete(words, transcript.trails_off, others)
+
+    def _words(self, transcript) -> str:
+        """The reading the listening loop acts on (hearing.reading_to_act_on, with the wake phrase)."""
+        from assistant.conversation import WakeWord
+        from assistant.hearing import reading_to_act_on
+
+        return reading_to_act_on(transcript, self.understander, WakeWord(WAKE).split)
 
     def _transcribe(self, audio: np.ndarray):
         started = time.process_time()
@@ -147,7 +157,7 @@ class Listener:
         return transcript
 
     def text(self, audio: np.ndarray) -> str:
-        return self._transcribe(audio).text
+        return self._words(self._transcribe(audio))
 
     def answers(self, text: str, follow_up: bool) -> list[Any]:
         """The decisions the assistant would answer these words with: asleep, or in a follow-up window."""

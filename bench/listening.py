@@ -262,6 +262,7 @@ def _product_check() -> Callable[[np.ndarray], bool | None] | None:
     from assistant.core.endpoint import question_complete
     from assistant.core.loader import load_content
     from assistant.core.understanding import Understander
+    from assistant.hearing import reading_to_act_on
     from assistant.recognition import open_recognizer
 
     settings = Settings(wake_phrase="off")
@@ -276,8 +277,10 @@ def _product_check() -> Callable[[np.ndarray], bool | None] | None:
 
     def check(audio: np.ndarray) -> bool | None:
         transcript = recognizer.transcribe(audio)
-        return question_complete(transcript.text, understander.understand(transcript.text), transcript.trails_off,
-                                 understander.subjects, transcript.alternatives)
+        words = reading_to_act_on(transcript, understander)  # as the loop's end check reads it
+        others = [text for text in (transcript.text, *transcript.alternatives) if text != words]
+        return question_complete(words, understander.understand(words), transcript.trails_off,
+                                 understander.subjects, others)
     return check
 
 

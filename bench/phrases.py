@@ -102,13 +102,20 @@ def main(split: str = "heldout") -> dict[str, Any]:
     chosen = SPLITS[split]
 
     from assistant.config import DEFAULT_CONTENT_DIR, Settings
+    from assistant.conversation import WakeWord
     from assistant.core.loader import load_content
     from assistant.core.understanding import Understander
+    from assistant.hearing import reading_to_act_on
     from assistant.phrases.personal import PersonalPhrases
     from assistant.recognition import open_recognizer
 
     content = load_content(DEFAULT_CONTENT_DIR)
     understander = Understander(content)
+    wake = WakeWord(WAKE)
+
+    def heard_as_the_loop_reads(transcript) -> str:  # the words the listening loop acts on
+        return reading_to_act_on(transcript, understander, wake.split)
+
     recognizer = open_recognizer(Settings(), content, wake_phrase=WAKE)
     print(f"recognizer: {recognizer.description}; split: {split}", flush=True)
     counts = dict(takes=0, alone=0, combined=0, asked=0, match_right=0, match_wrong=0, match_none=0,
@@ -122,7 +129,7 @@ def main(split: str = "heldout") -> dict[str, Any]:
         for name, text in SAYINGS.items():
             for take in chosen.new_takes:
                 audio = person.say(text, take)
-                transcript = recognizer.transcribe(audio).text
+                transcript = heard_as_the_loop_reads(recognizer.transcribe(audio))
                 heard = phrases.hear(audio, transcript)
                 match = phrases.match(audio)
                 start = time.perf_counter()
@@ -140,7 +147,7 @@ def main(split: str = "heldout") -> dict[str, Any]:
         others = [person.say(t, 60 + i) for i, t in enumerate(chosen.same_voice)]
         others += [other_voice(t, i + 7 * index + chosen.first_other_voice) for i, t in enumerate(chosen.other_voices)]
         for audio in others:
-            transcript = recognizer.transcribe(audio).text
+            transcript = heard_as_the_loop_reads(recognizer.transcribe(audio))
             heard = phrases.hear(audio, transcript)
             counts["others"] += 1
             counts["false_matches"] += heard.phrase is not None

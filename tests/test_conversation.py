@@ -80,3 +80,14 @@ def test_the_end_check_waits_after_the_wake_phrase_alone_and_on_trailing_words()
     assert talk.question_complete("I can't breathe") is True
     assert talk.question_complete("Hey coach, what is occupational therapy?",  # another reading of it trails off
                                   alternatives=["Hey coach, what is occupational therapy for my"]) is False
+
+
+def test_words_from_another_reading_are_asked_back_before_they_are_answered() -> None:
+    # The hands-free loop passes doubtful=True when it acts on one of Whisper's other readings.
+    talk, turns, _ = conversation()
+    talk.hear("hey coach what is a occupational therapy", doubtful=True)
+    assert turns[-1].reply.decision.confirm and "Did you mean" in turns[-1].reply.text
+    talk.hear("yes")
+    assert turns[-1].reply.decision.topic == "ot.what" and not turns[-1].reply.decision.confirm
+    talk.hear("hey coach i can't breathe", doubtful=True)  # an emergency is never asked back
+    assert turns[-1].reply.alert

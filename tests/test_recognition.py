@@ -19,7 +19,7 @@ from degrade import degrade, pink_noise
 from speech_voices import TEST_VOICES, speak
 
 from assistant.config import Settings
-from assistant.hearing import decide
+from assistant.hearing import decide, reading_to_act_on
 from assistant.recognition import RecognizerError, choose_engine, open_recognizer
 from assistant.recognition.base import Recognizer
 from assistant.recognition.ct2_int8 import ModelFileError, read_model_file
@@ -396,6 +396,28 @@ def test_an_emergency_in_another_reading_wins_and_an_ordinary_one_never_does(und
     assert decide(question, understander, source="speech").transcript == "what is physical therapy"
     sure = Transcript("i have chest pain", 0.9, True, alternatives=("i have chest pains",))
     assert decide(sure, understander, source="speech").transcript == "i have chest pain"
+
+
+def test_another_reading_is_acted_on_only_where_the_best_one_is_not_understood(understander):
+    from assistant.conversation import WakeWord
+    from assistant.recognition.base import Transcript
+
+    misheard = Transcript("what is a key a patient or therapy", 0.6, True,
+                          alternatives=("what is a key patient or therapy", "what is a occupational therapy"))
+    decision = decide(misheard, understander, source="speech")
+    assert decision.topic == "ot.what" and decision.transcript == "what is a occupational therapy"
+    assert decision.confirm  # not what was heard first: "did you mean ...?"
+    understood = Transcript("what is physical therapy", 0.9, True, alternatives=("what is occupational therapy",))
+    assert decide(understood, understander, source="speech").topic == "pt.what"
+    nothing = Transcript("the weather is nice", 0.9, True, alternatives=("the weather is nicer",))
+    assert decide(nothing, understander, source="speech").kind == "unknown"
+    # Live, with the wake phrase on: another reading counts only if it hears the wake phrase the same way.
+    wake = WakeWord("hey coach")
+    woken = Transcript("hey coach what is a key a patient or therapy", 0.6, True,
+                        alternatives=("what is occupational therapy", "hey coach what is occupational therapy"))
+    assert reading_to_act_on(woken, understander, wake.split) == "hey coach what is occupational therapy"
+    tv = Transcript("the day was a key a patient", 0.6, True, alternatives=("hey coach what is occupational therapy",))
+    assert reading_to_act_on(tv, understander, wake.split) == "the day was a key a patient"
 
 
 # -- Whisper's own scores -> "did you mean ...?" --------------------------------------------------------

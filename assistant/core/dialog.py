@@ -97,8 +97,11 @@ class Dialog:
                             command=None, answer=text, confidence=1.0, confirm=False)
         return self._say(text, decision)
 
-    def handle(self, text: str) -> Reply:
+    def handle(self, text: str, doubtful: bool = False) -> Reply:
+        """The reply to `text`; `doubtful` words (not the recognizer's first reading) are asked back."""
         decision = self.understander.understand(text)
+        if doubtful:
+            decision = self.understander.doubted(decision)
         if decision.is_emergency:  # never delayed by a pending question
             self.state = _State(last_text=self.state.last_text)
             answer = decision.answer

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -37,6 +37,7 @@ DISCIPLINE_WORDS = {"pt": "pt", "ot": "ot"}
 TOPIC_MIN = 0.30  # below this, nothing in the content answers it: honest "I don't know"
 TOPIC_SURE = 0.45  # at or above this (and clear of the runner-up), answer without asking
 CLEAR_MARGIN = 0.06
+DOUBT_FACTOR = 0.7  # confidence kept by an answer found in doubtful words (see Understander.doubted)
 POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
 # Words around a command that do not change it ("can you talk A BIT slower FOR ME").
 COMMAND_NOISE = frozenset(POLITE) | frozenset({
@@ -330,6 +331,17 @@ class Understander:
         """The content's names for what questions are about, for the end-of-question check."""
         names = {t for canonical in self.content.synonyms for t in basic_tokens(canonical)}
         return Subjects(self._canon, frozenset(names - FUNCTION_WORDS))
+
+    def doubted(self, decision: Decision) -> Decision:
+        """The decision on words the recognizer doubts (outside the domain, or not its first reading): a topic
+        is asked back ("did you mean ...?"), a triage loses confidence; emergencies and commands never weaken."""
+        if decision.kind == "topic" and decision.topic:
+            title = self.content.topics[decision.topic].title
+            return replace(decision, confirm=True, confidence=decision.confidence * DOUBT_FACTOR,
+                           answer=self.message("did_you_mean", title=title))
+        if decision.kind == "triage" and not decision.is_emergency:
+            return replace(decision, confidence=decision.confidence * DOUBT_FACTOR)
+        return decision
 
     def emergency_answer(self) -> str:
         return self.content.red_flags.answer.format(number=self.emergency_number)

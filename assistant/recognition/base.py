@@ -37,7 +37,7 @@ class Transcript:
     words: tuple[Word, ...] = ()
     trails_off: bool = False  # the engine heard the speaker break off mid-sentence (Whisper writes "...")
     # Other readings the engine found plausible (Whisper's other beam hypotheses and its greedy reading),
-    # in the same form as `text`: the red-flag check reads them too (hearing.safer_reading).
+    # in the same form as `text`: the red-flag check reads them too (hearing.reading_to_act_on).
     alternatives: tuple[str, ...] = ()
 
     @classmethod
