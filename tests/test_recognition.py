@@ -80,10 +80,14 @@ SPOKEN = [
 # Measured misrecognitions of Whisper tiny.en, kept visible: strict, so a fix shows up as XPASS and the mark
 # must go. (espeak-ng's formant voice is the hardest for it; see the held-out figures in bench/recognition.)
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("i have trouble getting dressed", "espeak:en-us"): "heard as 'i have trouble getting rest'",
     ("i have trouble getting dressed", "flite:rms"): "heard as 'i have trouble getting breast'",
     ("i can't breathe", "espeak:en-us"): "heard as 'i can't dream'",
     ("what is occupational therapy", "flite:rms"): "heard as 'what is a key a patient or therapy' (with 3 beams)",
+}
+# The same int8 model decodes a few clips differently on different CPUs (all of these report AVX-512): a
+# miss seen on one machine's CPU only is marked here, not strict, so neither machine's run is wrong.
+MISSES_ON_SOME_CPUS: dict[tuple[str, str], str] = {
+    ("say that again", "espeak:en-us"): "heard as 'see you next time again' on the 2026-12-02 machine's CPU",
 }
 DEGRADED_MISSES: dict[tuple[str, str], str] = {
     ("i have chest pain", "noisy"): "heard as 'i'm adjusting'",
@@ -93,7 +97,9 @@ DEGRADED_MISSES: dict[tuple[str, str], str] = {
 CASES = [
     pytest.param(sentence, kind, what, voice, id=f"{sentence}-{voice}",
                  marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[(sentence, voice)])]
-                 if (sentence, voice) in KNOWN_MISSES else [])
+                 if (sentence, voice) in KNOWN_MISSES else
+                 [pytest.mark.xfail(strict=False, reason=MISSES_ON_SOME_CPUS[(sentence, voice)])]
+                 if (sentence, voice) in MISSES_ON_SOME_CPUS else [])
     for sentence, kind, what in SPOKEN for voice in TEST_VOICES
 ]
 

@@ -69,6 +69,9 @@ class DecodeOptions:
     fallback_compression: float = 2.0  # gzip ratio above this (repetition): decode again
     no_speech_logprob: float = -1.0  # no-speech probability high AND log-probability below this: nothing said
     no_speech_prob: float = 0.6
+    # Below this, whatever the no-speech probability, the words are invented: a speech-like hum gave -1.78
+    # ('i'm going to go to the end', no-speech 0.54); no spoken dev or held-out clip is below -1.4.
+    invented_logprob: float = -1.5
     doubtful_logprob: float = -0.6  # below this (as for the cascade) the words are a guess: "did you mean ...?"
     vad_threshold: float = 0.5  # Silero speech probability
     min_speech_s: float = 0.12  # less voiced audio than this is a click or a breath, not a word
@@ -219,6 +222,8 @@ class WhisperRecognizer(StreamingRecognizer):
         options = self.options
         if result.no_speech_prob > options.no_speech_prob and result.avg_logprob < options.no_speech_logprob:
             return Transcript.empty()  # Whisper's own verdict: nothing was said
+        if result.avg_logprob < options.invented_logprob:
+            return Transcript.empty()  # too unlikely to be what anybody said
         if result.compression > 2.4:
             return Transcript.empty()  # a loop of repeated text is never what was said
         text, loop = _cleaned(result.text)
