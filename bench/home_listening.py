@@ -121,7 +121,7 @@ class Listener:
     def __init__(self) -> None:
         from assistant.commands.listen import _Silent
         from assistant.config import Settings
-        from assistant.conversation import Conversation
+        from assistant.conversation import Conversation, WakeWord
         from assistant.core.dialog import Dialog
         from assistant.core.loader import load_content
         from assistant.core.understanding import Understander
@@ -135,6 +135,7 @@ class Listener:
                                                 lambda line: None, turns.append, on_alert=lambda text: None,
                                                 on_speech_change=lambda r, v: None, wake_phrase=WAKE)
         self.decode_seconds = 0.0
+        self.wake = WakeWord(WAKE)
 
     def end_check(self, audio: np.ndarray) -> bool | None:
         turns: list = []
@@ -145,10 +146,9 @@ class Listener:
 
     def _words(self, transcript) -> str:
         """The reading the listening loop acts on (hearing.reading_to_act_on, with the wake phrase)."""
-        from assistant.conversation import WakeWord
         from assistant.hearing import reading_to_act_on
 
-        return reading_to_act_on(transcript, self.understander, WakeWord(WAKE).split)
+        return reading_to_act_on(transcript, self.understander, self.wake.split)
 
     def _transcribe(self, audio: np.ndarray):
         started = time.process_time()
@@ -169,9 +169,7 @@ class Listener:
         return [turn.reply.decision for turn in turns]
 
     def woke(self, text: str) -> bool:
-        from assistant.conversation import WakeWord
-
-        return WakeWord(WAKE).split(text)[0]
+        return self.wake.split(text)[0]
 
 
 def _segmenters(listener: Listener) -> dict[str, Any]:

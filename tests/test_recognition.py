@@ -444,3 +444,14 @@ def test_speech_buried_in_noise_is_not_taken_as_a_sure_question(whisper):
     mumbled = (mumbled.astype(np.float64) + pink_noise(mumbled.size, np.random.default_rng(2)) * 3000)
     heard = whisper.transcribe(np.clip(mumbled, -32768, 32767).astype(np.int16))
     assert heard.text == "" or not heard.in_domain, heard
+
+
+def test_words_too_unlikely_to_have_been_said_give_an_empty_transcript(whisper):
+    # The rule the speech-like hum test relies on, pinned on its own: some CPUs decode that hum to words
+    # with Whisper's no-speech probability just under its own 0.6 (seen: -1.78 log-probability, 0.54).
+    from assistant.recognition.whisper_engine import _Pass
+
+    invented = _Pass("I'm going to go to the end.", -1.78, 0.54, 0.9, 1000, capped=False, alternatives=())
+    assert whisper._transcript(invented).text == ""
+    spoken = _Pass("I have chest pain.", -1.4, 0.54, 0.9, 1000, capped=False, alternatives=())
+    assert whisper._transcript(spoken).text == "i have chest pain"
