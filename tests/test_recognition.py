@@ -426,6 +426,21 @@ def test_another_reading_is_acted_on_only_where_the_best_one_is_not_understood(u
     assert reading_to_act_on(tv, understander, wake.split) == "the day was a key a patient"
 
 
+def test_stop_in_another_reading_is_acted_on_even_where_the_best_one_is_understood(understander):
+    from assistant.conversation import WakeWord
+    from assistant.recognition.base import Transcript
+
+    # a reverberant "stop" is heard "step" first, and "step" alone is a physical-therapy subject
+    assert understander.understand("step").disposition == "pt"
+    echoed = Transcript("step", 0.6, True, alternatives=("stop",))
+    assert decide(echoed, understander, source="speech").command == "stop"
+    question = Transcript("what about the steps", 0.8, True, alternatives=("what about the stops",))
+    assert decide(question, understander, source="speech").command is None
+    wake = WakeWord("hey coach")
+    woken = Transcript("hey coach step", 0.6, True, alternatives=("stop", "hey coach stop"))
+    assert reading_to_act_on(woken, understander, wake.split) == "hey coach stop"
+
+
 # -- Whisper's own scores -> "did you mean ...?" --------------------------------------------------------
 
 def test_a_transcript_whisper_doubts_is_asked_back_not_answered(whisper, understander):
