@@ -121,6 +121,10 @@ class WhisperRecognizer(StreamingRecognizer):
         # degraded emergencies 14 -> 13 of 18; over a TV 10 dB down 7 -> 13 of 146 right. "Hey coach."
         # alone: over the TV 7 -> 21, but plain 84.9 -> 80.8% and degraded emergencies 14 -> 11. No
         # variant is better on every count and each costs emergencies, so none is kept.
+        # Also tried, not kept: the domain's words swapped into near-miss spans ("just pain" -> "chest pain")
+        # and rescored by Whisper's own alignment (CTranslate2 Whisper.align). On 292 dev clips no gain up to
+        # a 2-nat margin; at 4 nats degraded 112 -> 115 and emergencies 15 -> 17 of 18, but false
+        # emergencies 2 -> 3 and plain 127 -> 126, at a median 0.30 s more per question.
         tokenizer = self._tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         self._lock = threading.Lock()  # one decode at a time: CTranslate2 models are shared state
