@@ -102,6 +102,9 @@ def test_punctuation_and_case(text: str, tokens: list[str]):
     ("physiotherapists", ["pt"]),
     ("what is physical therapy", ["what", "is", "pt"]),
     ("pee tee", ["pt"]),
+    ("what is b t", ["what", "is", "pt"]),  # a spoken "p t" as recognizers hear it
+    ("bte", ["pt"]),
+    ("pd", ["pd"]),  # Parkinson's disease, never therapy
     ("occupational therapy", ["ot"]),
     ("oh tee", ["ot"]),
     ("are o ts licensed", ["are", "ot", "license"]),
