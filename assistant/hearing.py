@@ -68,18 +68,17 @@ def reading_to_act_on(transcript: Transcript, understander: Understander,
     emergency = next((r for r in readings if understander.understand(r).is_emergency), None)
     if emergency is not None:
         return emergency
-    woke, rest = split(transcript.text)
+    woke = split(transcript.text)[0]
+    # Each reading with the wake phrase heard as in the best one, understood once (best reading first)
+    understood = []
     for reading in readings:
-        reading_woke, reading_rest = split(reading)
-        if reading_woke == woke and understander.understand(reading_rest).command == "stop":
-            return reading
-    if not transcript.alternatives or understander.understand(rest).kind != "unknown":
-        return transcript.text
-    for other in transcript.alternatives:
-        other_woke, other_rest = split(other)
-        if other_woke == woke and understander.understand(other_rest).kind != "unknown":
-            return other
-    return transcript.text
+        reading_woke, rest = split(reading)
+        if reading_woke == woke:
+            understood.append((reading, understander.understand(rest)))
+    stop = next((reading for reading, decision in understood if decision.command == "stop"), None)
+    if stop is not None:
+        return stop
+    return next((reading for reading, decision in understood if decision.kind != "unknown"), transcript.text)
 
 
 def decide(transcript: Transcript, understander: Understander, source: str) -> Decision:
