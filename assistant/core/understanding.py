@@ -38,6 +38,13 @@ TOPIC_MIN = 0.30  # below this, nothing in the content answers it: honest "I don
 TOPIC_SURE = 0.45  # at or above this (and clear of the runner-up), answer without asking
 CLEAR_MARGIN = 0.06
 DOUBT_FACTOR = 0.7  # confidence kept by an answer found in doubtful words (see Understander.doubted)
+# Before "therapy" the content only ever names these two, so a word unlike any the content uses, there, is one
+# of them misheard ("aquaipational", "occasional"): a looser match. Measured on the recognition dev clips
+# (292): 244 -> 246 right; held out once, 237 -> 238 of 290; emergencies and false ones unchanged. Other
+# therapies' names are left as said ("vocational therapy" is not occupational therapy misheard).
+THERAPY_NAMES = ("occupational", "physical")
+OTHER_THERAPY_NAMES = ("vocational", "educational", "recreational", "speech", "massage", "music", "art")
+THERAPY_NAME_CUTOFF = 70
 POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
 # Words around a command that do not change it ("can you talk A BIT slower FOR ME").
 COMMAND_NOISE = frozenset(POLITE) | frozenset({
@@ -208,13 +215,17 @@ class Understander:
     # -- steps ---------------------------------------------------------------------------------------
 
     def _correct(self, tokens: list[str]) -> list[str]:
-        """Mend small misrecognitions/typos of domain words ("ocupational" -> "occupational")."""
+        """Mend small misrecognitions/typos of domain words ("ocupational" -> "occupational"), and bigger ones of
+        the word that names a therapy ("aquaipational therapy")."""
         fixed = []
-        for token in tokens:
+        for i, token in enumerate(tokens):
             if (len(token) >= 5 and token not in self._vocabulary and token not in FUNCTION_WORDS
                     and stem(token) not in self._vocabulary_stems):
-                match = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=84)
-                if match is not None:
+                names_therapy = i + 1 < len(tokens) and stem(tokens[i + 1]).startswith("therap")
+                choices, cutoff = ((THERAPY_NAMES + OTHER_THERAPY_NAMES, THERAPY_NAME_CUTOFF) if names_therapy
+                                   else (self._vocabulary, 84))
+                match = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+                if match is not None and match[0] not in OTHER_THERAPY_NAMES:
                     token = match[0]
             fixed.append(token)
         return fixed
