@@ -40,16 +40,15 @@ def model_path() -> Path:
 
 @functools.cache
 def _session() -> Any:
+    """The process's one Silero session: faster-whisper's own (one thread, no memory arena), which the recognizer
+    also uses to find the speech in an utterance: a second session of the same model cost 1.5 MB more."""
+    model_path()  # a clear message when the model file is missing
     try:
-        import onnxruntime
+        import onnxruntime  # noqa: F401 - a clear message when it is missing
+        from faster_whisper.vad import get_vad_model
     except ImportError as exc:
         raise VadUnavailableError("voice activity detection needs onnxruntime (pip install onnxruntime)") from exc
-    opts = onnxruntime.SessionOptions()
-    # One thread: a frame is tiny, and the recognizer needs the other core.
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = 1
-    opts.log_severity_level = 4
-    return onnxruntime.InferenceSession(str(model_path()), providers=["CPUExecutionProvider"], sess_options=opts)
+    return get_vad_model().session
 
 
 class SileroVad:
