@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.core.endpoint import TRAILING_MARKS
+from assistant.recognition.allocator import map_big_buffers_separately
 from assistant.recognition.base import RecognizerError, StreamingRecognizer, Transcript, as_int16
 from assistant.recognition.vocabulary import spoken_words
 from assistant.recognition.whisper_model import (
@@ -95,6 +96,7 @@ class WhisperRecognizer(StreamingRecognizer):
             from faster_whisper.tokenizer import Tokenizer
         except ImportError as exc:
             raise RecognizerError(f"faster-whisper is not installed ({exc}): run `make install`") from exc
+        map_big_buffers_separately()  # before the model's buffers exist (allocator.py)
         self.options = options or DecodeOptions()
         packaged = model_dir is None
         folder = packaged_model_dir() if packaged else Path(model_dir).expanduser()
