@@ -13,7 +13,8 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ("understanding", "recognition", "listening", "home_listening", "speech", "endtoend", "soak", "phrases")
+MODULES = ("understanding", "recognition", "listening", "home_listening", "speech", "endtoend", "soak", "phrases",
+           "allocator")
 
 
 def _value(value: Any) -> str:
