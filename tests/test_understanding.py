@@ -126,7 +126,6 @@ def test_recognizer_text_and_typos(understander: Understander, text: str, topic:
     assert understander.understand(text).topic == topic
 
 
-
 @pytest.mark.parametrize(("text", "topic"), [
     ("what does an occupashunal therapist do", "ot.treatments"),  # far from the word, but it names a therapy
     ("what does an occupational therapist do", "ot.treatments"),
@@ -138,6 +137,7 @@ def test_a_word_naming_a_therapy_is_mended_more_loosely(understander: Understand
 @pytest.mark.parametrize("text", ["what is vocational therapy", "what is recreational therapy"])
 def test_other_therapies_are_not_taken_for_occupational_therapy(understander: Understander, text: str):
     assert understander.understand(text).kind == "unknown"
+
 
 # -- the emergency number setting ------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ DOUBT_FACTOR = 0.7  # confidence kept by an answer found in doubtful words (see 
 # therapies' names are left as said ("vocational therapy" is not occupational therapy misheard).
 THERAPY_NAMES = ("occupational", "physical")
 OTHER_THERAPY_NAMES = ("vocational", "educational", "recreational", "speech", "massage", "music", "art")
+THERAPY_NAME_CHOICES = THERAPY_NAMES + OTHER_THERAPY_NAMES
 THERAPY_NAME_CUTOFF = 70
 POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
 # Words around a command that do not change it ("can you talk A BIT slower FOR ME").
@@ -222,7 +223,7 @@ class Understander:
             if (len(token) >= 5 and token not in self._vocabulary and token not in FUNCTION_WORDS
                     and stem(token) not in self._vocabulary_stems):
                 names_therapy = i + 1 < len(tokens) and stem(tokens[i + 1]).startswith("therap")
-                choices, cutoff = ((THERAPY_NAMES + OTHER_THERAPY_NAMES, THERAPY_NAME_CUTOFF) if names_therapy
+                choices, cutoff = ((THERAPY_NAME_CHOICES, THERAPY_NAME_CUTOFF) if names_therapy
                                    else (self._vocabulary, 84))
                 match = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
                 if match is not None and match[0] not in OTHER_THERAPY_NAMES:
