@@ -102,6 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.on_config_error(args, exc) or 0)
         print(f"assistant: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        # A missing or broken speech model: its message says how to fix it, a traceback would bury that.
+        # Imported here: the recognition package pulls in numpy, which most commands never need.
+        from assistant.recognition.base import RecognizerError
+
+        if not isinstance(exc, RecognizerError):
+            raise
+        print(f"assistant: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nassistant: stopped.", file=sys.stderr)
         return 130

@@ -368,3 +368,20 @@ def test_listen_text_survives_undecodable_bytes(tmp_path):
     assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode(errors="replace")
     said = result.stdout.decode().splitlines()
     assert said[-3:] == [CONTENT.topics["ot.what"].answer, CONTENT.messages["unknown"], CONTENT.messages["goodbye"]]
+
+
+@pytest.mark.parametrize("mode", [[], ["--once"]], ids=["hands-free", "once"])
+def test_listen_with_a_missing_model_says_how_to_fix_it(tmp_path, mode):
+    """A model folder that is not there: one line saying so and what to do, not a traceback (before the
+    microphone or the speaker are touched, so no audio devices are needed)."""
+    env = {**os.environ, "ASSISTANT_CONFIG": str(tmp_path / "config.yaml"), "XDG_DATA_HOME": str(tmp_path / "d"),
+           "XDG_CONFIG_HOME": str(tmp_path / "c")}
+    missing = tmp_path / "no-such-model"
+    result = subprocess.run([sys.executable, "-m", "assistant", "listen", *mode, "--no-speak", "--engine", "whisper",
+                             "--model", str(missing)], stdin=subprocess.DEVNULL, capture_output=True, cwd=REPO,
+                            env=env, timeout=60)
+    stderr = result.stderr.decode(errors="replace")
+    assert result.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"assistant: the Whisper model {missing}")
+    assert "does not exist" in stderr and "built-in English model" in stderr

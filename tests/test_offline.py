@@ -8,10 +8,8 @@ The "netns" variant also runs the command in a fresh network namespace (`unshare
 loopback that is down), which reaches what Python patching cannot: the C libraries (espeak-ng, PortAudio,
 the recognizers).
 
-Hook for the speech recognizer: `listen_once_offline()` and `hands_free_offline()` below drive
-`assistant listen --once` and the hands-free loop with real spoken questions played into the virtual
-microphone; the tests that call them are to be added once assistant/recognition and assistant/hearing.py
-land (see their docstrings).
+`listen_once_offline()` and `hands_free_offline()` below drive `assistant listen --once` and the hands-free
+loop with real spoken questions played into the virtual microphone.
 """
 
 from __future__ import annotations
@@ -237,13 +235,6 @@ def _wait_for(lines: queue.Queue[str | None], seen: list[str], needle: str) -> N
 def listen_once_offline(tmp_path: Path, layer: str, virtual_audio, question: str) -> dict:
     """`assistant listen --once` offline: speak `question` into the virtual microphone once it listens;
     returns the printed decision (asserting exit 0, no traceback, no network attempt).
-
-    To add once the recognizer lands::
-
-        @pytest.mark.parametrize("layer", LAYERS)
-        def test_listen_once_offline(tmp_path, layer, virtual_audio):
-            decision = listen_once_offline(tmp_path, layer, virtual_audio, "what is occupational therapy")
-            assert decision["topic"] == "ot.what" and decision["transcript"]
     """
     wav = spoken_question(tmp_path, question)
     proc = start_offline(tmp_path, layer, "listen", "--once", audio=virtual_audio.env, stdin=subprocess.DEVNULL)
@@ -272,14 +263,6 @@ def hands_free_offline(tmp_path: Path, layer: str, virtual_audio, questions: lis
     """The hands-free loop (`assistant listen`, no wake phrase, no speaking) offline: each question is spoken
     into the virtual microphone after the previous answer was printed, then "goodbye" ends the run.
     Returns the printed answers (asserting exit 0, no traceback, no network attempt).
-
-    To add once the recognizer lands::
-
-        @pytest.mark.parametrize("layer", LAYERS)
-        def test_hands_free_loop_offline(tmp_path, layer, virtual_audio):
-            questions = ["what is occupational therapy", "what is physical therapy"]
-            answers = hands_free_offline(tmp_path, layer, virtual_audio, questions)
-            assert answers == expected_answers([*questions, "goodbye"])
     """
     proc = start_offline(tmp_path, layer, "listen", "--wake-phrase", "off", "--no-speak",
                          audio=virtual_audio.env, stdin=subprocess.DEVNULL)
