@@ -68,7 +68,7 @@ def test_decision_with_an_error_adds_the_error_key():
 
 @pytest.mark.parametrize(("text", "pair"), [
     ("physio goals or treatments", {"pt.goals", "pt.treatments"}),
-    ("where does an o t work with mental health", {"ot.mental_health", "settings"}),
+    ("mental health or where o t works", {"ot.mental_health", "settings"}),
 ])
 def test_confirm_names_the_best_guess_and_the_runner_up(understander: Understander, content, text, pair):
     decision = understander.understand(text)
