@@ -235,3 +235,27 @@ def test_development_set_meets_the_accuracy_targets():
     assert figures["missed_emergencies"] == 0
     assert figures["false_emergencies"] <= 1
     assert figures["accuracy"] >= 0.95, "\n".join(figures["wrong"])
+
+
+# -- a question after some context ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("my husband just got referred to ot what will they actually do with him", "ot.treatments"),
+    ("our doctor mentioned physio today what does a physical therapist do", "pt.treatments"),
+    ("she's been booked in for ot next week how does occupational therapy help", "ot.goals"),
+])
+def test_a_question_after_some_context_is_answered_on_the_question(understander: Understander, text, topic):
+    decision = understander.understand(text)
+    assert (decision.kind, decision.topic, decision.confirm) == ("topic", topic, False)
+
+
+def test_the_therapy_named_before_the_question_carries_over(understander: Understander):
+    """"what will they do": which therapy "they" are is said before the question."""
+    assert understander.understand("mum starts pt on tuesday what will they do with her").topic == "pt.treatments"
+    assert understander.understand("mum starts ot on tuesday what will they do with her").topic == "ot.treatments"
+
+
+def test_a_difficulty_followed_by_a_question_is_still_triage(understander: Understander):
+    for text in ("my ankle is swollen what should i do", "my knee hurts what should i do"):
+        decision = understander.understand(text)
+        assert (decision.kind, decision.disposition) == ("triage", "pt"), text

@@ -34,6 +34,8 @@ from assistant.core.normalize import (
 QUESTION_WORDS = frozenset({"what", "how", "where", "who", "which", "why", "when", "does", "do", "is", "are",
                             "can", "could", "should", "will", "would", "tell", "explain", "define"})
 DISCIPLINE_WORDS = {"pt": "pt", "ot": "ot"}
+# A question after some context starts with one of these: "my dad starts pt monday, WHAT will they do"
+CLAUSE_QUESTION_WORDS = frozenset({"what", "how", "where", "who", "which", "why", "when"})
 TOPIC_MIN = 0.30  # below this, nothing in the content answers it: honest "I don't know"
 TOPIC_SURE = 0.45  # at or above this (and clear of the runner-up), answer without asking
 CLEAR_MARGIN = 0.06
@@ -377,12 +379,13 @@ class Understander:
         # Look-alikes only matter for red flags: "help with" must still count for "what does pt help with".
         tokens = self._canon.apply(self._correct(tokens))
         scored = self._topic_scores(tokens)
-        best_score, best = scored[0] if scored else (0.0, None)
         triage = self._triage(tokens)
-        if triage is not None and self._is_statement_of_difficulty(tokens, best_score):
+        if triage is not None and self._is_statement_of_difficulty(tokens, scored[0][0] if scored else 0.0):
             disposition, confidence = triage
             return self._decision(text, kind="triage", disposition=disposition, confidence=confidence,
                                   answer=self.content.triage.answers[disposition])
+        scored = self._with_question_clause(tokens, scored)
+        best_score, best = scored[0] if scored else (0.0, None)
         if best is None or best_score < TOPIC_MIN:
             return self._decision(text, kind="unknown", answer=self.message("unknown"),
                                   confidence=round(best_score, 3))
@@ -397,6 +400,22 @@ class Understander:
             answer = best.topic.answer
         return self._decision(text, kind="topic", topic=best.topic.id, confidence=min(1.0, best_score),
                               confirm=confirm, runner_up=runner.topic.id if runner else None, answer=answer)
+
+    def _with_question_clause(self, tokens: list[str], scored: list[tuple[float, _TopicIndex]]
+                              ) -> list[tuple[float, _TopicIndex]]:
+        """The whole utterance's topic scores, or those of the question that follows some context, whichever
+        finds a better topic: the context dilutes the question's words. The therapy the context names carries
+        over ("so my dad starts pt on monday, what will the therapist actually do with him"). Whether it is a
+        statement of difficulty is decided on the whole ("my knee hurts, what should i do": triage)."""
+        start = next((i for i in range(1, len(tokens) - 1) if tokens[i] in CLAUSE_QUESTION_WORDS), None)
+        if start is None or tokens[start - 1] in ("and", "or"):
+            return scored  # "goals or how long it takes": two questions, not context and a question
+        clause = tokens[start:]
+        named = [t for t in dict.fromkeys(tokens[:start]) if t in DISCIPLINE_WORDS and t not in clause]
+        clause_scored = self._topic_scores(clause + named)
+        if clause_scored and (not scored or clause_scored[0][0] > scored[0][0]):
+            return clause_scored
+        return scored
 
     def _is_statement_of_difficulty(self, tokens: list[str], best_topic_score: float) -> bool:
         """'my knee hurts' is triage; 'what does pt help with' is a topic question."""
