@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from assistant.audio.microphone import Microphone, MicrophoneError
 from assistant.audio.segmenter import Segmenter
@@ -37,12 +36,11 @@ def _segmenter(settings: Settings, rate: int, end_check: TranscriptEndCheck | No
                      max_utterance=settings.max_utterance, end_check=end_check)
 
 
-def _open_recognizer(settings: Settings, wake_phrase: str | None = None,
-                     chosen: tuple[str, Path | None] | None = None):
+def _open_recognizer(settings: Settings, wake_phrase: str | None = None):
     from assistant.recognition import open_recognizer
 
     content = load_content_or_exit(settings)
-    return open_recognizer(settings, content, wake_phrase=wake_phrase, chosen=chosen)
+    return open_recognizer(settings, content, wake_phrase=wake_phrase)
 
 
 def listen_once(settings: Settings) -> Decision:
@@ -86,16 +84,15 @@ def _watch_speaking(conversation: Conversation, stop: threading.Event) -> None:
 
 def run_hands_free(conversation: Conversation, settings: Settings, status: Callable[[str], None],
                    service: bool = False) -> int:
-    from assistant.recognition import choose_engine, engine_sample_rate
-
     wake = settings.wake_phrase if settings.wake_phrase and settings.wake_phrase.lower() != "off" else None
-    chosen = choose_engine(settings)  # a missing model is reported here, before anything is said
+    recognizer = _open_recognizer(settings, wake)
+    status(f"speech recognizer: {recognizer.description}")
     if service:  # USB devices can come up after the service starts: wait for them instead of failing
         from assistant.audio.wait import wait_for_input_device, wait_for_output_device
 
         wait_for_input_device(settings.input_device, on_wait=lambda progress: status(progress.message))
         wait_for_output_device(settings.output_device, on_wait=lambda progress: status(progress.message))
-    mic = Microphone(settings.input_device, rate=engine_sample_rate(chosen[0]))
+    mic = Microphone(settings.input_device, rate=recognizer.sample_rate)
     attempt = 0
     while True:
         try:
@@ -114,17 +111,7 @@ def run_hands_free(conversation: Conversation, settings: Settings, status: Calla
     stop_watch = threading.Event()
     watcher = threading.Thread(target=_watch_speaking, args=(conversation, stop_watch), daemon=True)
     watcher.start()
-    # Greeting first, model second: the greeting plays (synthesized in its own process) while the model loads,
-    # about a second on 2 cores, so the person hears at once that the assistant is on; the open microphone
-    # keeps what is said meanwhile. Loaded here, not in a thread: a thread's own malloc arena costs 9 MB peak.
     conversation.greet(ready=True)
-    try:
-        recognizer = _open_recognizer(settings, wake, chosen)
-    except BaseException:
-        stop_watch.set()
-        mic.close()
-        raise
-    status(f"speech recognizer: {recognizer.description}")
     speculative = SpeculativeRecognizer(recognizer)
     phrases = _personal_phrases(conversation, wake, status) if mic.rate == 16000 else None
     try:

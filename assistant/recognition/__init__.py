@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.core.content import Content
 
-__all__ = ["ENGINES", "Recognizer", "RecognizerError", "Transcript", "Word", "choose_engine", "engine_sample_rate",
-           "open_recognizer"]
+__all__ = ["ENGINES", "Recognizer", "RecognizerError", "Transcript", "Word", "choose_engine", "open_recognizer"]
 
 ENGINES = ("auto", "whisper", "vosk")
 log = logging.getLogger(__name__)
@@ -57,24 +56,13 @@ def choose_engine(settings: Settings, models_dir: Path | None = None) -> tuple[s
     return "whisper", find_whisper_model(settings, models_dir)
 
 
-def engine_sample_rate(engine: str) -> int:
-    """The rate an engine's recognizer hears at, known before its model is loaded (the microphone opens first)."""
-    if engine == "vosk":
-        from assistant.recognition.vosk_engine import SAMPLE_RATE
-    else:
-        from assistant.recognition.whisper_engine import SAMPLE_RATE
-    return SAMPLE_RATE
-
-
 def open_recognizer(settings: Settings, content: Content | None = None, extra_phrases: Iterable[str] = (),
                     phrases: Iterable[str] | None = None, announce: bool = False,
-                    models_dir: Path | None = None, wake_phrase: str | None = None,
-                    chosen: tuple[str, Path | None] | None = None) -> Recognizer:
+                    models_dir: Path | None = None, wake_phrase: str | None = None) -> Recognizer:
     """The recognizer the settings ask for. Vosk gets a grammar of the content's phrases (plus
     `extra_phrases` and the wake phrase); Whisper hears open English and needs none. `announce` prints one
-    line on stderr saying which engine and model are in use. `chosen`: choose_engine's answer, when the
-    caller already has it."""
-    engine, model = chosen or choose_engine(settings, models_dir)
+    line on stderr saying which engine and model are in use."""
+    engine, model = choose_engine(settings, models_dir)
     recognizer: Recognizer
     if engine == "vosk":
         from assistant.recognition.vocabulary import content_phrases
