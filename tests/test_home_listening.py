@@ -41,10 +41,10 @@ def tv_reading(seconds: float) -> np.ndarray:
     return np.resize(reading, int(seconds * RATE))
 
 
-def said(text: str, level_db: float = PERSON_DB, pause_after: str | None = None) -> np.ndarray:
+def said(text: str, level_db: float = PERSON_DB, pause_after: str | None = None, voice: str = PERSON) -> np.ndarray:
     """The person saying `text` (and, with pause_after, a 1.5 s pause after those words, then the rest)."""
     if pause_after is None:
-        return speech_at_level(speak(text, PERSON), level_db)
+        return speech_at_level(speak(text, voice), level_db)
     first, rest = text.split(pause_after, 1)
     parts = [speak(first + pause_after, PERSON), np.zeros(int(1.5 * RATE), np.int16), speak(rest.strip(), PERSON)]
     return speech_at_level(np.concatenate(parts), level_db)
@@ -82,6 +82,41 @@ def test_the_tv_is_never_answered_nor_after_an_answer(tmp_path, virtual_audio):
     heard = [line for line in assistant.status_seen if "not answering" in line or "while speaking" in line]
     assert heard, "the TV reached the recognizer and was turned down, not missed:\n" + "\n".join(
         assistant.status_seen)
+
+
+def test_the_person_is_heard_over_the_tv(tmp_path, virtual_audio):
+    """The TV talks on; the person says "hey coach, ..." over it, three times. Whisper's free reading of such a
+    clip is mostly the TV's words, the wake phrase rarely among them (before this was measured, the
+    assistant answered none of these three); the recognizer asks Whisper whether the wake phrase starts it
+    and, where it does, reads on from there (whisper_engine.WAKE_LOGPROB). So the person is heard: answered,
+    or asked back ("did you mean ...?"). How many are answered right over a TV is measured in
+    bench/home_listening.py: tiny.en still mishears many, so only one of three is asserted right here."""
+    understander = Understander(CONTENT)
+    questions = ["what is occupational therapy?", "I have trouble with my balance.",
+                 "where do physical therapists work?"]
+    replies: list[str | None] = []
+    with RunningAssistant(tmp_path, virtual_audio, *FAST) as assistant:
+        assistant.wait_for_status("listening")
+        tv = virtual_audio.play_into_mic(tv_reading(100), rate=RATE, wait=False)
+        time.sleep(20)  # the TV's first long stretch is cut at max_utterance; after that it is the room
+        for question in questions:
+            answers_so_far(assistant)  # the greeting, where its line comes late
+            virtual_audio.play_into_mic(said(f"hey coach, {question}", voice="flite:rms"), rate=RATE)
+            try:
+                replies.append(assistant.next_answer(timeout=20))
+                assistant.wait_until_quiet()
+            except AssertionError:  # not heard
+                replies.append(None)
+            time.sleep(2)
+        assert tv.poll() is None, "the TV played throughout"
+    heard = [reply for reply in replies if reply is not None]
+    assert len(heard) >= 2, replies
+    assert not any(reply.startswith(CONTENT.messages["greeting"][:20]) for reply in heard), replies
+    right = 0
+    for question, reply in zip(questions, replies, strict=True):
+        meant = understander.understand(question)
+        right += reply in (meant.answer, understander.doubted(meant).answer)  # or asked back about it
+    assert right >= 1, replies
 
 
 def test_a_quiet_person_and_a_halting_sentence_are_heard_whole(tmp_path, virtual_audio):

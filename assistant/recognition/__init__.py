@@ -60,7 +60,8 @@ def open_recognizer(settings: Settings, content: Content | None = None, extra_ph
                     phrases: Iterable[str] | None = None, announce: bool = False,
                     models_dir: Path | None = None, wake_phrase: str | None = None) -> Recognizer:
     """The recognizer the settings ask for. Vosk gets a grammar of the content's phrases (plus
-    `extra_phrases` and the wake phrase); Whisper hears open English and needs none. `announce` prints one
+    `extra_phrases` and the wake phrase); Whisper hears open English, and listens for the wake phrase at the
+    start of what it hears even where a TV talks over it. `announce` prints one
     line on stderr saying which engine and model are in use."""
     engine, model = choose_engine(settings, models_dir)
     recognizer: Recognizer
@@ -78,7 +79,7 @@ def open_recognizer(settings: Settings, content: Content | None = None, extra_ph
     else:
         from assistant.recognition.whisper_engine import WhisperRecognizer
 
-        recognizer = WhisperRecognizer(model)
+        recognizer = WhisperRecognizer(model, wake_phrase=wake_phrase)
     if announce:
         print(f"assistant: speech recognizer: {recognizer.description}", file=sys.stderr, flush=True)
     log.info("speech recognizer: %s", recognizer.description)
