@@ -67,7 +67,7 @@ BEAMS = 3
 # -4.13, median -2.99; the same voice without the wake phrase at most -4.22 (70 clips), stretches of the TV
 # alone at most -3.94 (210); the wake phrase said in a quiet room at least -1.5. And decoded with the wake
 # phrase as the start of the reading, 29 of those 70 were understood right instead of 3. Through the loop
-# (bench/home_listening.py, TV 10 dB down): dev right 10 -> 35 of 146; held out, measured once, 17 -> 45 of
+# (bench/home_listening.py, TV 10 dB down): dev right 10 -> 34 of 146; held out, measured once, 17 -> 45 of
 # 145; emergencies caught 4 -> 4 and 9 -> 9 of 18, false ones 0 -> 0, false wakes 0 per hour either way.
 WAKE_LOGPROB = -3.5
 
