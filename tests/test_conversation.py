@@ -82,6 +82,20 @@ def test_the_end_check_waits_after_the_wake_phrase_alone_and_on_trailing_words()
                                   alternatives=["Hey coach, what is occupational therapy for my"]) is False
 
 
+def test_words_without_the_wake_phrase_do_not_end_the_question_while_asleep() -> None:
+    # Over a TV the wake phrase alone is often misheard ("hey coach," as "health", a topic word): ending the
+    # utterance there cut it off from the question said right after it. Asleep, such words are never
+    # answered, so the endpoint silence decides (None); awake, and for an emergency, the words decide.
+    talk, _, _ = conversation()
+    for misheard_wake in ("health", "both", "what is occupational therapy"):
+        assert talk.question_complete(misheard_wake) is None, misheard_wake
+    assert talk.question_complete("I can't breathe") is True
+    assert talk.question_complete("my husband fell and he can't get up") is True
+    talk.hear("hey coach what is occupational therapy")  # answered: the follow-up window is open
+    assert talk.question_complete("what is physical therapy") is True
+    assert talk.question_complete("and what does a physical therapist do for my") is False
+
+
 def test_words_from_another_reading_are_asked_back_before_they_are_answered() -> None:
     # The hands-free loop passes doubtful=True when it acts on one of Whisper's other readings.
     talk, turns, _ = conversation()
