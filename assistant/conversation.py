@@ -184,19 +184,21 @@ class Conversation:
         """Whether what was heard so far is the whole question (the segmenter's end check); `alternatives`:
         the recognizer's other readings of the same audio."""
         woke, rest = self.wake.split(transcript)
-        understander = self.dialog.understander
-        if not (woke and self.wake.enabled):
-            rest = transcript
-            if self._waiting_for_wake() and not understander.understand(transcript).is_emergency:
-                # Words that will not be answered are no reason to end early. Over a TV the wake phrase on
-                # its own is often misheard ("hey coach," -> "health"), and ending there cut it off from
-                # the question after it: the endpoint silence decides instead.
-                return None
-        elif not rest.strip():
+        woke = woke and self.wake.enabled
+        if woke and not rest.strip():
             return question_complete(transcript, None)  # the wake phrase alone: the question is to come
+        if not woke:
+            rest = transcript
+        understander = self.dialog.understander
+        heard = understander.understand(rest)
+        if not woke and self._waiting_for_wake() and not heard.is_emergency:
+            # Words that will not be answered are no reason to end early. Over a TV the wake phrase on its
+            # own is often misheard ("hey coach," -> "health"), and ending there cut it off from the
+            # question after it: the endpoint silence decides instead.
+            return None
         trails_off = trails_off or transcript.rstrip().endswith(TRAILING_MARKS)  # split() keeps words only
         others = [self.wake.split(other)[1] if self.wake.enabled else other for other in alternatives]
-        return question_complete(rest, understander.understand(rest), trails_off, understander.subjects, others)
+        return question_complete(rest, heard, trails_off, understander.subjects, others)
 
     def _waiting_for_wake(self) -> bool:
         """Asleep and silent: only the wake phrase (or an emergency) gets an answer now."""
