@@ -48,6 +48,22 @@ def _personal_phrases(understander: Understander, settings: Settings):
     return PersonalPhrases.load(understander, wake_phrase=settings.wake_phrase)
 
 
+# An utterance whose voiced frames are, at their median, no more than this below the room's speech level
+# (Utterance.above_room_db) was said by somebody near, not by the TV the room's level comes from: over a
+# TV 10 dB below the person, dev questions were at -0.3 dB at the least and the TV's own stretches at -6 dB
+# at the most.
+ADDRESSED_ABOVE_ROOM_DB = -3.0
+
+
+def addressed_reading(transcript: Transcript, above_room_db: float) -> Transcript:
+    """The reading that starts with the wake phrase (Transcript.addressed) where the utterance is loud enough
+    to be the person's, else the transcript as it is: over a TV, the person's "hey coach" is often written
+    as the TV's words, which the TV's own speech, not as loud, must never be taken for."""
+    if transcript.addressed is None or above_room_db < ADDRESSED_ABOVE_ROOM_DB:
+        return transcript
+    return transcript.addressed
+
+
 def reading_to_act_on(transcript: Transcript, understander: Understander,
                       wake_split: Callable[[str], tuple[bool, str]] | None = None) -> str:
     """The words to act on among the recognizer's readings of the same audio (best reading first):

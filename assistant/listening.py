@@ -20,7 +20,7 @@ from assistant.core.decision import Decision
 from assistant.core.endpoint import question_complete
 from assistant.core.understanding import Understander
 from assistant.end_check import TranscriptEndCheck
-from assistant.hearing import decide, reading_to_act_on
+from assistant.hearing import addressed_reading, decide, reading_to_act_on
 from assistant.recognition.base import Transcript
 from assistant.runtime import load_content_or_exit
 from assistant.speculation import SpeculativeRecognizer
@@ -148,7 +148,7 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
             for utterance in mic.utterances(_segmenter(settings, mic.rate, end_check), stop=conversation.finished,
                                             on_settled=recognizer.speculate):
                 attempt = 0
-                transcript = recognizer.transcribe(utterance.audio)
+                transcript = addressed_reading(recognizer.transcribe(utterance.audio), utterance.above_room_db)
                 text = reading(transcript)
                 doubtful = text != transcript.text  # another reading than Whisper's first: asked back
                 if phrases is not None:  # the person's own recording decides where it matches

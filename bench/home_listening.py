@@ -104,14 +104,16 @@ def questions(split: str) -> list[Question]:
     return out
 
 
-def _segments(segmenter: Any, audio: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
+def _segments(segmenter: Any, audio: np.ndarray) -> list[tuple[float, float, np.ndarray, float]]:
+    """(start, end, audio, how loud against the room's speech) of each utterance the segmenter hands over
+    (-inf where the segmenter does not measure it: the energy one of before, which gets no addressed reading)."""
     found = []
     for i in range(0, len(audio), BLOCK):
         for u in segmenter.feed(audio[i:i + BLOCK]):
-            found.append((u.start, u.end, u.audio))
+            found.append((u.start, u.end, u.audio, getattr(u, "above_room_db", -float("inf"))))
     last = segmenter.flush()
     if last is not None:
-        found.append((last.start, last.end, last.audio))
+        found.append((last.start, last.end, last.audio, getattr(last, "above_room_db", -float("inf"))))
     return found
 
 
@@ -156,8 +158,11 @@ class Listener:
         self.decode_seconds += time.process_time() - started
         return transcript
 
-    def text(self, audio: np.ndarray) -> str:
-        return self._words(self._transcribe(audio))
+    def text(self, audio: np.ndarray, above_room_db: float = -float("inf")) -> str:
+        """The words the listening loop acts on, for an utterance this loud against the room's speech."""
+        from assistant.hearing import addressed_reading
+
+        return self._words(addressed_reading(self._transcribe(audio), above_room_db))
 
     def answers(self, text: str, follow_up: bool) -> list[Any]:
         """The decisions the assistant would answer these words with: asleep, or in a follow-up window."""
@@ -188,9 +193,9 @@ def score_questions(listener: Listener, make: Any, chosen: list[Question]) -> di
     right = emergencies = caught = false_emergencies = 0
     for q in chosen:
         answered = []
-        for start, end, audio in _segments(make(), q.audio):
+        for start, end, audio, above_room_db in _segments(make(), q.audio):
             if end > q.start - 0.3 and start < q.end + 0.3:  # the utterances that hold the question
-                answered += listener.answers(listener.text(audio), follow_up=False)
+                answered += listener.answers(listener.text(audio, above_room_db), follow_up=False)
         got = answered[0] if answered else None
         fields = {k: getattr(got, k) for k in q.expect} if got is not None else None
         right += fields == q.expect
@@ -207,9 +212,9 @@ def score_tv_alone(listener: Listener, make: Any, split: str) -> dict[str, float
     minutes = TV_ALONE_MINUTES[split]
     audio = tv(split, minutes * 60 + WARM_UP, offset=11.0)
     wakes = asleep = follow_up = utterances_found = 0
-    for _, _, segment in _segments(make(), audio):
+    for _, _, segment, above_room_db in _segments(make(), audio):
         utterances_found += 1
-        text = listener.text(segment)
+        text = listener.text(segment, above_room_db)
         wakes += listener.woke(text)
         asleep += bool(listener.answers(text, follow_up=False))
         follow_up += bool(listener.answers(text, follow_up=True))

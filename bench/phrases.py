@@ -105,7 +105,7 @@ def main(split: str = "heldout") -> dict[str, Any]:
     from assistant.conversation import WakeWord
     from assistant.core.loader import load_content
     from assistant.core.understanding import Understander
-    from assistant.hearing import reading_to_act_on
+    from assistant.hearing import addressed_reading, reading_to_act_on
     from assistant.phrases.personal import PersonalPhrases
     from assistant.recognition import open_recognizer
 
@@ -114,7 +114,8 @@ def main(split: str = "heldout") -> dict[str, Any]:
     wake = WakeWord(WAKE)
 
     def heard_as_the_loop_reads(transcript) -> str:  # the words the listening loop acts on
-        return reading_to_act_on(transcript, understander, wake.split)
+        # each take is said in a room with no other speech in it (Utterance.above_room_db: inf)
+        return reading_to_act_on(addressed_reading(transcript, float("inf")), understander, wake.split)
 
     recognizer = open_recognizer(Settings(), content, wake_phrase=WAKE)
     print(f"recognizer: {recognizer.description}; split: {split}", flush=True)

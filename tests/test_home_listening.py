@@ -88,7 +88,8 @@ def test_the_person_is_heard_over_the_tv(tmp_path, virtual_audio):
     """The TV talks on; the person says "hey coach, ..." over it, three times. Whisper's free reading of such a
     clip is mostly the TV's words, the wake phrase rarely among them (without the check below, the
     assistant replied to none of these three within a minute); the recognizer asks Whisper whether the
-    wake phrase starts it and, where it does, reads on from there (whisper_engine.WAKE_LOGPROB). So the
+    wake phrase starts it and, where it does, reads on from there (whisper_engine.WAKE_LOGPROB; where it only
+    may, the loop takes that reading from an utterance as loud as the person: hearing.addressed_reading). So the
     person is heard: answered, or asked back ("did you mean ...?"). How many are answered right over a TV is measured in
     bench/home_listening.py: tiny.en still mishears many, so only one of three is asserted right here."""
     understander = Understander(CONTENT)

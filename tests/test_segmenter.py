@@ -4,6 +4,8 @@ Real espeak-ng speech, real room sounds (tests/room_sounds.py); nothing here is 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import room_sounds
@@ -11,6 +13,7 @@ from audio_samples import RATE, click, espeak, mix, silence
 
 from assistant.audio import gain
 from assistant.audio.segmenter import NOT_YET, Segmenter, SegmenterConfig, Utterance
+from assistant.hearing import ADDRESSED_ABOVE_ROOM_DB
 
 
 def run(signal: np.ndarray, block: int = 1600, segmenter: Segmenter | None = None, **overrides: float
@@ -102,6 +105,13 @@ def test_another_voice_ten_db_below_is_learned_as_the_room(question: np.ndarray,
     assert found[0].start == pytest.approx(3, abs=0.3) and found[0].truncated
     (utt,) = found[1:]
     assert utt.start == pytest.approx(40, abs=0.15) and utt.end < 40 + len(question) / RATE + 0.3
+    # How loud each is against the room's speech: the person near it or above it, the TV's cut stretch not
+    # at all (hearing.addressed_reading takes a plausible wake phrase only from the first); a quiet room
+    # has no speech to be measured against.
+    assert found[0].above_room_db == -math.inf
+    assert utt.above_room_db >= ADDRESSED_ABOVE_ROOM_DB, utt.above_room_db
+    (alone,) = run(concat(silence(2), at_level(question, -26), silence(2)))
+    assert alone.above_room_db == math.inf
 
 
 def test_speech_right_at_the_start_is_heard(question: np.ndarray) -> None:

@@ -4,7 +4,7 @@ Usage::
 
     seg = Segmenter(SegmenterConfig(end_silence=1.0, max_pause=2.5, max_utterance=15.0))
     for block in blocks:                 # any block length, int16 mono at 16 kHz
-        for utt in seg.feed(block):      # Utterance(audio, rate, start, end, truncated)
+        for utt in seg.feed(block):      # Utterance(audio, rate, start, end, truncated, above_room_db)
             recognize(utt.audio)
     last = seg.flush()                   # at end of input: the utterance in progress, if it is speech
 
@@ -43,6 +43,7 @@ How it decides (32 ms frames, the frame of the Silero VAD, see vad.py):
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,6 +107,12 @@ class Utterance:
     start: float  # seconds from the start of the stream to the first speech frame
     end: float  # ... to the end of the last speech frame
     truncated: bool = False  # cut at max_utterance rather than ended by silence
+    # How loud its voiced frames are (their median) against the room's speech level, in dB: inf where the
+    # room has no speech in it, -inf where it was cut at max_utterance (a TV switched on). A person talking
+    # over a TV is near it or above it (over a TV 10 dB below the person: -0.3 dB at the least, median
+    # +2.8, on 40 dev questions); the TV's own stretches are far below it (-6 dB at the most), the room's
+    # level being the TV's loud frames.
+    above_room_db: float = math.inf
 
     @property
     def duration(self) -> float:
@@ -312,7 +319,17 @@ class Segmenter:
             self._hear_room(current.energies[after:], current.voice[after:])
             self._refill_pre_roll(current)
         return Utterance(audio=audio, rate=self.config.rate, start=current.start_frame * self._frame_s,
-                         end=(current.last_voiced + 1) * self._frame_s, truncated=truncated)
+                         end=(current.last_voiced + 1) * self._frame_s, truncated=truncated,
+                         # cut at max_utterance: a TV switched on, not somebody near (see above)
+                         above_room_db=-math.inf if truncated else self._above_room(current))
+
+    @staticmethod
+    def _above_room(current: _Candidate) -> float:
+        if current.room_db <= _FLOOR_DB:
+            return math.inf  # no speech in the room: nothing to tell the person from
+        spoken = current.last_voiced - current.start_frame + 1
+        voiced = [e for e, v in zip(current.energies[:spoken], current.voice[:spoken], strict=True) if v]
+        return float(np.median(voiced)) - current.room_db if voiced else -math.inf
 
     def _refill_pre_roll(self, candidate: _Candidate) -> None:
         # The trailing frames of a finished or dropped candidate are the pre-roll of whatever comes next.

@@ -39,6 +39,9 @@ class Transcript:
     # Other readings the engine found plausible (Whisper's other beam hypotheses and its greedy reading),
     # in the same form as `text`: the red-flag check reads them too (hearing.reading_to_act_on).
     alternatives: tuple[str, ...] = ()
+    # The reading that starts with the wake phrase, where the engine finds that plausible but did not write
+    # it: for the listening loop to take when the sound says the person spoke (hearing.addressed_reading).
+    addressed: Transcript | None = None
 
     @classmethod
     def empty(cls) -> Transcript:
