@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from assistant.audio.microphone import Microphone, MicrophoneError
-from assistant.audio.segmenter import Segmenter
+from assistant.audio.segmenter import Segmenter, Utterance
 from assistant.config import Settings
 from assistant.conversation import Conversation
 from assistant.core.decision import Decision
@@ -133,6 +133,15 @@ def _personal_phrases(conversation: Conversation, wake: str | None, status: Call
     return phrases
 
 
+def words_heard(utterance: Utterance, recognizer, reading: Callable[[Transcript], str]) -> tuple[str, bool]:
+    """The words to act on for one utterance, and whether they are another reading than Whisper's first (then
+    asked back). The reading that starts with the wake phrase is taken only from an utterance as loud as the
+    person (hearing.addressed_reading), never from a TV's quieter stretches."""
+    transcript = addressed_reading(recognizer.transcribe(utterance.audio), utterance.above_room_db)
+    text = reading(transcript)
+    return text, text != transcript.text
+
+
 def _listen(conversation: Conversation, mic: Microphone, recognizer: SpeculativeRecognizer, settings: Settings,
             status: Callable[[str], None], phrases=None) -> None:
     attempt = 0
@@ -148,9 +157,7 @@ def _listen(conversation: Conversation, mic: Microphone, recognizer: Speculative
             for utterance in mic.utterances(_segmenter(settings, mic.rate, end_check), stop=conversation.finished,
                                             on_settled=recognizer.speculate):
                 attempt = 0
-                transcript = addressed_reading(recognizer.transcribe(utterance.audio), utterance.above_room_db)
-                text = reading(transcript)
-                doubtful = text != transcript.text  # another reading than Whisper's first: asked back
+                text, doubtful = words_heard(utterance, recognizer, reading)
                 if phrases is not None:  # the person's own recording decides where it matches
                     heard = phrases.hear(utterance.audio, text)
                     if heard.phrase is not None:

@@ -479,6 +479,32 @@ def test_whisper_gives_its_other_readings_in_the_same_form(whisper):
     assert whisper.transcribe(silence(2.0)).alternatives == ()  # nothing said: nothing else either
 
 
+def test_the_listening_loop_takes_the_offered_reading_only_at_the_persons_loudness(
+        whisper_awaiting_wake, tv_talking, understander, monkeypatch):
+    """The loop's own step from an utterance to the words acted on (listening.words_heard), on real audio over
+    the TV, with the band widened as in the test above so that the reading is offered."""
+    from assistant.audio.segmenter import Utterance
+    from assistant.conversation import WakeWord
+    from assistant.hearing import ADDRESSED_ABOVE_ROOM_DB, reading_to_act_on
+    from assistant.listening import words_heard
+    from assistant.recognition import whisper_engine
+
+    monkeypatch.setattr(whisper_engine, "WAKE_LOGPROB_ADDRESSED", -6.0)
+    wake = WakeWord("hey coach")
+
+    def reading(transcript):
+        return reading_to_act_on(transcript, understander, wake.split)
+
+    woke_loud = woke_quiet = 0
+    for i, (question, _) in enumerate(OVER_TV):
+        clip = _over_the_tv(question, tv_talking, at=3 + 7 * i)
+        loud = Utterance(clip, 16000, 0.6, len(clip) / 16000, above_room_db=2.8)  # the person over a TV
+        quiet = Utterance(clip, 16000, 0.6, len(clip) / 16000, above_room_db=ADDRESSED_ABOVE_ROOM_DB - 3)
+        woke_loud += wake.split(words_heard(loud, whisper_awaiting_wake, reading)[0])[0]
+        woke_quiet += wake.split(words_heard(quiet, whisper_awaiting_wake, reading)[0])[0]
+    assert woke_loud >= 4 and woke_quiet == 0, (woke_loud, woke_quiet)
+
+
 def test_the_addressed_reading_is_taken_only_from_an_utterance_as_loud_as_the_person():
     from assistant.hearing import ADDRESSED_ABOVE_ROOM_DB, addressed_reading
     from assistant.recognition.base import Transcript
