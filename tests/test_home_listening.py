@@ -59,49 +59,45 @@ def answers_so_far(assistant: RunningAssistant) -> list[str]:
     return out
 
 
-def test_the_tv_is_never_answered_nor_after_an_answer(tmp_path, virtual_audio):
-    """The person asks; the TV comes on as the answer plays and talks on for 40 s, through the follow-up
-    window: nothing more is said. What turns it away here: its first stretch is heard while the answer
-    plays (only "stop" interrupts), after that it is the room's level and starts no utterance. The
+def test_the_tv_is_never_answered_and_the_person_is_heard_over_it(tmp_path, virtual_audio):
+    """One evening with the TV on (one assistant and one TV, as the two halves need the same set-up).
+
+    First the person asks; the TV comes on as the answer plays and talks on for 40 s, through the
+    follow-up window: nothing more is said. What turns it away here: its first stretch is heard while the
+    answer plays (only "stop" interrupts), after that it is the room's level and starts no utterance. The
     follow-up window's own rule (only what is about therapy) is tested in test_conversation.py, since a
-    TV this far down gives it nothing to judge. (Questions said *over* the TV: the next test, and
-    bench/home_listening.py, which measures how many Whisper tiny.en still mishears.)"""
-    with RunningAssistant(tmp_path, virtual_audio, *FAST) as assistant:
-        assistant.wait_for_status("listening")  # the greeting has finished
-        virtual_audio.play_into_mic(said("hey coach, what is occupational therapy?"), rate=RATE)
-        assert assistant.next_answer() == CONTENT.topics["ot.what"].answer
-        tv = virtual_audio.play_into_mic(tv_reading(60), rate=RATE, wait=False)
-        assistant.wait_until_quiet()  # the answer has finished: the follow-up window opens
-        speaker = virtual_audio.record_speaker()
-        time.sleep(40)
-        assert answers_so_far(assistant) == [], "answered the TV"
-        assert voiced_seconds(speaker.stop()) == 0, "it spoke while only the TV was talking"
-        assert tv.poll() is None, "the TV played throughout"
-    while not assistant.status.empty():
-        assistant.status_seen.append(str(assistant.status.get_nowait()))
-    heard = [line for line in assistant.status_seen if "not answering" in line or "while speaking" in line]
-    assert heard, "the TV reached the recognizer and was turned down, not missed:\n" + "\n".join(
-        assistant.status_seen)
+    TV this far down gives it nothing to judge.
 
-
-def test_the_person_is_heard_over_the_tv(tmp_path, virtual_audio):
-    """The TV talks on; the person says "hey coach, ..." over it, three times. Whisper's free reading of such a
-    clip is mostly the TV's words, the wake phrase rarely among them (without the check below, the
-    assistant replied to none of these three within a minute); the recognizer asks Whisper whether the
-    wake phrase starts it and, where it does, reads on from there (whisper_engine.WAKE_LOGPROB; where it only
-    may, the loop takes that reading from an utterance as loud as the person: hearing.addressed_reading). So the
-    person is heard: answered, or asked back ("did you mean ...?"). How many are answered right over a TV is measured in
-    bench/home_listening.py: tiny.en still mishears many, so only one of three is asserted right here."""
+    Then, the TV still talking, the person says "hey coach, ..." over it, three times. Whisper's free
+    reading of such a clip is mostly the TV's words, the wake phrase rarely among them (without the check
+    below, the assistant replied to none of these three within a minute); the recognizer asks Whisper
+    whether the wake phrase starts it and, where it does, reads on from there (whisper_engine.WAKE_LOGPROB;
+    where it only may, the loop takes that reading from an utterance as loud as the person:
+    hearing.addressed_reading). So the person is heard: answered, or asked back ("did you mean ...?"). How
+    many are answered right over a TV is measured in bench/home_listening.py: tiny.en still mishears many,
+    so only one of three is asserted right here."""
     understander = Understander(CONTENT)
     questions = ["what is occupational therapy?", "I have trouble with my balance.",
                  "where do physical therapists work?"]
     replies: list[str | None] = []
     with RunningAssistant(tmp_path, virtual_audio, *FAST) as assistant:
-        assistant.wait_for_status("listening")
-        tv = virtual_audio.play_into_mic(tv_reading(100), rate=RATE, wait=False)
-        time.sleep(20)  # the TV's first long stretch is cut at max_utterance; after that it is the room
+        assistant.wait_for_status("listening")  # the greeting has finished
+        virtual_audio.play_into_mic(said("hey coach, what is occupational therapy?"), rate=RATE)
+        assert assistant.next_answer() == CONTENT.topics["ot.what"].answer
+        tv = virtual_audio.play_into_mic(tv_reading(150), rate=RATE, wait=False)
+        assistant.wait_until_quiet()  # the answer has finished: the follow-up window opens
+        speaker = virtual_audio.record_speaker()
+        time.sleep(40)
+        assert answers_so_far(assistant) == [], "answered the TV"
+        assert voiced_seconds(speaker.stop()) == 0, "it spoke while only the TV was talking"
+        while not assistant.status.empty():
+            assistant.status_seen.append(str(assistant.status.get_nowait()))
+        turned_down = [line for line in assistant.status_seen if "not answering" in line or "while speaking" in line]
+        assert turned_down, "the TV reached the recognizer and was turned down, not missed:\n" + "\n".join(
+            assistant.status_seen)
+
         for question in questions:
-            answers_so_far(assistant)  # the greeting, where its line comes late
+            answers_so_far(assistant)  # a reply that came after its question's 20 s is not the next one's
             virtual_audio.play_into_mic(said(f"hey coach, {question}", voice="flite:rms"), rate=RATE)
             try:
                 replies.append(assistant.next_answer(timeout=20))
@@ -112,7 +108,6 @@ def test_the_person_is_heard_over_the_tv(tmp_path, virtual_audio):
         assert tv.poll() is None, "the TV played throughout"
     heard = [reply for reply in replies if reply is not None]
     assert len(heard) >= 2, replies
-    assert not any(reply.startswith(CONTENT.messages["greeting"][:20]) for reply in heard), replies
     right = 0
     for question, reply in zip(questions, replies, strict=True):
         meant = understander.understand(question)
