@@ -84,7 +84,8 @@ def test_the_tv_is_never_answered_and_the_person_is_heard_over_it(tmp_path, virt
         assistant.wait_for_status("listening")  # the greeting has finished
         virtual_audio.play_into_mic(said("hey coach, what is occupational therapy?"), rate=RATE)
         assert assistant.next_answer() == CONTENT.topics["ot.what"].answer
-        tv = virtual_audio.play_into_mic(tv_reading(150), rate=RATE, wait=False)
+        # long enough for the slowest run of both halves; the fixture stops it at the end
+        tv = virtual_audio.play_into_mic(tv_reading(240), rate=RATE, wait=False)
         assistant.wait_until_quiet()  # the answer has finished: the follow-up window opens
         speaker = virtual_audio.record_speaker()
         time.sleep(40)
