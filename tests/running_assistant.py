@@ -97,11 +97,15 @@ class RunningAssistant:
         try:
             line = self.answers.get(timeout=timeout)
         except queue.Empty:
-            while not self.status.empty():
-                self.status_seen.append(str(self.status.get_nowait()))
-            raise AssertionError(f"no answer within {timeout} s:\n" + "\n".join(self.status_seen)) from None
+            raise AssertionError(f"no answer within {timeout} s:\n" + "\n".join(self.status_lines())) from None
         assert line is not None, "assistant ended without answering:\n" + "\n".join(self.status_seen)
         return line
+
+    def status_lines(self) -> list[str]:
+        """Every status line so far, those not yet waited for included."""
+        while not self.status.empty():
+            self.status_seen.append(str(self.status.get_nowait()))
+        return self.status_seen
 
     def wait_until_quiet(self) -> None:
         """Until the current answer has finished playing (the status goes back to listening)."""

@@ -91,11 +91,9 @@ def test_the_tv_is_never_answered_and_the_person_is_heard_over_it(tmp_path, virt
         time.sleep(40)
         assert answers_so_far(assistant) == [], "answered the TV"
         assert voiced_seconds(speaker.stop()) == 0, "it spoke while only the TV was talking"
-        while not assistant.status.empty():
-            assistant.status_seen.append(str(assistant.status.get_nowait()))
-        turned_down = [line for line in assistant.status_seen if "not answering" in line or "while speaking" in line]
-        assert turned_down, "the TV reached the recognizer and was turned down, not missed:\n" + "\n".join(
-            assistant.status_seen)
+        lines = assistant.status_lines()
+        turned_down = [line for line in lines if "not answering" in line or "while speaking" in line]
+        assert turned_down, "the TV reached the recognizer and was turned down, not missed:\n" + "\n".join(lines)
 
         for question in questions:
             answers_so_far(assistant)  # a reply that came after its question's 20 s is not the next one's
