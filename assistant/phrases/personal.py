@@ -62,15 +62,8 @@ class PersonalPhrases:
         return self.matcher.names
 
     def match(self, audio: np.ndarray) -> Match | None:
-        # Tried: also accepting a near miss (up to 1.3x the threshold) when the transcript is spelled like
-        # the phrase ("slow air" for "slower"). On the tuning people it decided 91 % instead of 85 %; on
-        # the held-out people of bench/phrases.py 75 % instead of 74 %, with 5 % false matches instead of
-        # 3 %. Not kept: the sound alone decides.
-        # Tried too: a tighter threshold (0.065), plus near matches up to 0.20 accepted when Whisper scored the
-        # phrase's words (CTranslate2 align on the utterance's encoding) within 1 nat of its own reading. On
-        # two tuning splits, false matches 4 -> 1 and 4 -> 2 in 100 for the same 110 and 95 of 156 decided;
-        # held out, 67 % decided instead of 72 %, with 7 % false matches instead of 3 %: the held-out
-        # near-words ("know", "bore", "held") are heard as the phrase by Whisper too. Not kept.
+        # The sound alone decides: accepting near misses on the transcript's or Whisper's say-so added false
+        # matches held out (docs/decisions.md).
         return self.matcher.match(phrase_features(audio))
 
     def text_for(self, name: str) -> str:
