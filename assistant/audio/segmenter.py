@@ -22,11 +22,7 @@ How it decides (32 ms frames, the frame of the Silero VAD, see vad.py):
   `max_utterance` seconds (``truncated=True``). Speech that goes on that long counts as the room's too:
   a TV switched on (or on when listening starts) gives one cut utterance, then it is the room.
   The cost: a person who talks past max_utterance must then be louder than themselves, for `room_window`.
-  Tried, not kept: ending an utterance where a voice 6 dB louder than it takes over (the TV's sentence in
-  progress, not yet learned, swallowing "hey coach" and the question). Over the TV (bench/home_listening.py
-  dev) questions decoded as a long stretch of the TV fell 17 -> 6 of 146, but right went 12 -> 11 (Whisper
-  mishears the wake phrase over the TV either way), and it split 4% of held-out recordings of one person
-  (whole 100 -> 96%, halting kept whole 95 -> 92%, bench/listening.py).
+  A louder voice taking over does not end an utterance: it split one person's questions (docs/decisions.md).
 - Halting speech: people with dysarthria or fatigue pause mid-sentence ("I have trouble with my ...
   buttons"). An optional `end_check(audio)` is asked about the audio as it stands once a pause has settled
   (the very array take_settled gives): True = the question is complete, end it now; False = it is not,
@@ -55,14 +51,10 @@ from assistant.audio.vad import FRAME, RATE, SileroVad
 
 _FLOOR_DB = -100.0  # energy of digital silence (keeps log10 finite)
 ROOM_SPEECH_FRACTION = 0.1
-# The VAD's state drifts in a long stretch of steady noise: after 20 s of soft pink noise it hears only a
-# fifth of a quiet question it hears whole after 3 s (measured). So it starts afresh this often between
-# utterances; the twitch of a fresh state lasts one frame, far below min_speech.
+# The VAD's state drifts in steady noise until it misses quiet questions, so it starts afresh this often
+# between utterances; the twitch of a fresh state lasts one frame, far below min_speech.
 VAD_RESET_SECONDS = 3.0
 MIN_SETTLE_SECONDS = 0.2  # the settled audio waits at least this long: not every gap between words is an end
-# Tried, not kept: 0.5 s where the room has speech in it (a dip between words over a TV looks like a pause).
-# bench/home_listening.py: dev 42 -> 45 of 146 right, but held out 56 -> 54 of 145, emergencies 11 -> 10.
-
 
 
 class _NotYet:
@@ -109,9 +101,8 @@ class Utterance:
     truncated: bool = False  # cut at max_utterance rather than ended by silence
     # How loud its voiced frames are (their median) against the room's speech level, in dB: inf where the
     # room has no speech in it, -inf where it was cut at max_utterance (a TV switched on). A person talking
-    # over a TV is near it or above it (over a TV 10 dB below the person: -0.3 dB at the least, median
-    # +2.8, on 40 dev questions); the TV's own stretches are far below it (-6 dB at the most), the room's
-    # level being the TV's loud frames.
+    # over a TV is near it or above it; the TV's own stretches are far below it, the room's level being the
+    # TV's loud frames (figures in docs/decisions.md).
     above_room_db: float = math.inf
 
     @property

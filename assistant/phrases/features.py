@@ -4,8 +4,8 @@
 
 A speech front end close to the usual one (25 ms Hamming windows, 512-point FFT, 26 mel bands from 60 to
 7600 Hz, 13 cepstra without c0, i.e. without loudness), so a take recorded close to the microphone and
-one from across the room compare on spectral shape only. Chosen by measurement (bench/phrases.py and
-the tuning runs noted in matcher.py), three things differ from the textbook:
+one from across the room compare on spectral shape only. Chosen by measurement (bench/phrases.py;
+docs/decisions.md), three things differ from the textbook:
 - a 20 ms hop instead of 10 ms: as accurate for whole-phrase matching, a quarter of the warping work;
 - mel energies more than FLOOR_DB below the loudest are flattened, so quiet stretches (closures, breath)
   compare as "quiet" rather than as whatever the room's noise was that day;
@@ -21,7 +21,7 @@ import numpy as np
 
 RATE = 16000
 WINDOW = 400  # 25 ms
-HOP = 320  # 20 ms: a quarter of the warping work of the usual 10 ms, and measured as accurate (bench)
+HOP = 320  # 20 ms: a quarter of the warping work of the usual 10 ms, and as accurate for whole phrases
 FFT = 512
 BANDS = 26
 CEPSTRA = 13  # c1..c13: c0 (overall level) is dropped

@@ -14,7 +14,7 @@ import ctypes.util
 import functools
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-# 4 MB measured the same, within noise (-11 MB, CPU x1.11); 1 MB cost 25% more CPU, 128 KB 35%.
+# Lower thresholds save little more memory for more CPU (docs/decisions.md).
 MMAP_THRESHOLD_BYTES = 8 * 1024 * 1024
 
 

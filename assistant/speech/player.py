@@ -21,19 +21,10 @@ from assistant.speech.synth import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-# The stream's buffer has to outlast the longest time the callback thread waits to run. While the
-# recognizer decodes on the same 2 cores (faster-whisper's threads, its VAD and the other Python threads
-# compete for the CPU and the GIL) that wait reached 120 ms with a 100 ms buffer: each time alsa-lib
-# printed "underrun occurred" and 10-150 ms of the answer were lost or replaced by silence
-# (tests/test_speech_playback.py and bench/speech.py measure it). With 500 ms, 1 answer in 3 still had a
-# gap when the machine's load average was 9; with 1 s none did (callbacks came up to 1.05 s apart with
-# 250 ms periods). A long buffer costs nothing audible here: the stream is primed from the callback (the
-# first sentence goes straight into the buffer, not behind a buffer of silence; the speaker has enough
-# synthesized to fill it), stop() aborts the stream, which drops whatever is buffered (silence ~25 ms
-# after stop), and the end is played out before wait() returns. Short periods (callbacks) keep most of
-# the buffer in reserve. (Below 100 ms nearly every new stream also underran at its start and lost its
-# first 20-45 ms.) The short lead-in silence keeps the speech itself clear of whatever a device does at
-# stream start.
+# The stream's buffer has to outlast the longest wait of the callback thread while the recognizer decodes
+# on the same cores (shorter buffers gave audible gaps: docs/decisions.md). It adds no delay: the stream is
+# primed with the first sentence, and stop() aborts it. Short periods keep most of the buffer in reserve; the
+# short lead-in silence keeps the speech clear of whatever a device does at stream start.
 LEAD_IN_SECONDS = 0.05
 LATENCY_SECONDS = 1.0
 PERIOD_SECONDS = 0.05
