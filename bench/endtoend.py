@@ -1,4 +1,4 @@
-"""End-to-end benchmark of the hands-free loop on the virtual PulseAudio devices (issue 5 item 8, issue 6).
+"""End-to-end benchmark of the hands-free loop on the virtual PulseAudio devices.
 
 `assistant listen --wake-phrase off --no-log` runs as a subprocess on a private virtual sound server
 (tests/virtual_audio.py); questions are real espeak-ng speech played into the virtual microphone; the
@@ -51,7 +51,7 @@ QUESTIONS = (
     "what do occupational therapists do",
     "where do physical therapists work",
 )
-TARGET_S = 0.8  # issue 12: end of a complete question to first answer sound (issue 11: 1.15 s)
+TARGET_S = 0.8  # end of a complete question to first answer sound, median (the slowest: 1.15 s)
 BEFORE_END_CHECK = "455cde5"  # the last commit where a fixed endpoint silence ended every question
 THRESHOLD = 300  # int16 amplitude that counts as sound (espeak speech peaks in the thousands)
 BLOCK = 160  # 10 ms at 16 kHz

@@ -16,7 +16,7 @@ silent speaker).
 - TV alone, minutes of it: false wakes (the wake phrase found in the TV's words) and answers given while
   waiting for the wake phrase, per hour; and answers per hour if the follow-up window were open all the
   time (the worst case: the TV talking right after every answer).
-- The segmenter of today's issue, the energy one (from git history, see bench/listening.py), beside it.
+- The VAD segmenter, and beside it the energy one it replaced (from git history, see bench/listening.py).
 Prints figures only: nothing is asserted.
 """
 

@@ -12,7 +12,8 @@ active speech) and 25 dB quieter (-51 dBFS), with 3 s of background before and 3
 Backgrounds alone (3 minutes each) give the false starts per hour.
 
 Both segmenters see the same audio, fed in 40 ms blocks as the microphone delivers it. The energy
-segmenter is today's (assistant/audio/segmenter.py at commit ENERGY_COMMIT, read with `git show`).
+segmenter is the one the VAD replaced (assistant/audio/segmenter.py at commit ENERGY_COMMIT, read with
+`git show`).
 Parameters were tuned on the dev voices and sentences (tests/speech_voices.TEST_VOICES); the figures
 printed are for the held-out ones (HELD_OUT_VOICES, other sentences, other noise seeds), dev in brackets.
 

@@ -10,7 +10,7 @@ and 12, one with a different base voice) and its own list. Each person enrolls a
 takes, then says each phrase in new takes (new rate, pitch, muffling, tremor and noise), and 100 other
 utterances are heard (the same people saying other things, some of them close in sound, and other voices).
 
-Figures (targets from issue 13):
+Figures and their targets:
 - decided right from new takes, with enrollment (recognizer + phrases) >= 90 %, and the same clips
   through the recognizer alone; plus the matcher alone (right / wrong / no match)
 - false matches on the 100 other utterances <= 1 %, false emergencies 0

@@ -6,7 +6,7 @@
   nothing was tuned on): right decisions plain / degraded, spoken emergencies caught, false emergencies,
   decode CPU time and wall time per question. Two recognizers side by side on the same clips:
   * baseline: faster-whisper's own `transcribe` with the 30 s window, greedy, English, no prompt, no VAD
-    (what the issue measured: the model as a plain script would use it);
+    (the model as a plain script would use it);
   * assistant: WhisperRecognizer as the assistant runs it (VAD guard, short window, cascade).
 - The "dev" part the constants were chosen on is reported too, marked as such (BENCH_DEV=1).
 - Start of the recognizer, each in a fresh process: ready time and peak RSS, the packaged float16 folder

@@ -1,4 +1,4 @@
-"""Soak: many turns through the real path in one process, watching for leaks (issue 6 item 2).
+"""Soak: many turns through the real path in one process, watching for leaks.
 
 Each turn: a pre-synthesized spoken question (espeak-ng, 16 kHz) -> the recognizer the settings choose
 (the built-in Whisper model when no Vosk model is installed, via open_recognizer) -> Dialog ->

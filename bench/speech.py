@@ -1,6 +1,6 @@
 """Speaking benchmark: reply text -> first audio sample, and stop -> silence.
 
-Targets (issue 4): first audio at most 150 ms after the reply text is known, whatever its length;
+Targets: first audio at most 150 ms after the reply text is known, whatever its length;
 stop to silence at most 200 ms.
 
 Runs on a private virtual PulseAudio speaker (tests/virtual_audio.py) so `make bench` is silent and
@@ -18,11 +18,11 @@ Figures (milliseconds, median and worst of the runs):
 - stop_heard: stop() -> silence in the recording of the virtual speaker (audio heard after stop, aligned
   on the speech onset; includes the sound server's buffering). The 200 ms target applies to this one.
 
-Glitches under load (issue 12; counts, target 0), virtual speaker only: 20 answers played while
+Glitches under load (counts, target 0), virtual speaker only: 20 answers played while
 faster-whisper decodes and a numpy thread runs in this process, as while the hands-free loop listens
 during an answer (tests/playback_glitches.py). `underruns`: callbacks PortAudio flagged late (alsa-lib's
 "underrun occurred"); `gaps`: places where the recording of the speaker departs from what was sent
-(silence inserted or audio lost). Also measured with the 100 ms output buffer used before issue 12
+(silence inserted or audio lost). Also measured with the earlier 100 ms output buffer
 (`..._100ms_buffer`, same load, same run), for comparison.
 """
 
@@ -49,7 +49,7 @@ LONG = " ".join([
 ] * 5)  # about 45 s of speech
 FIRST_AUDIO_TARGET_MS = 150.0
 STOP_TARGET_MS = 200.0
-OLD_LATENCY_SECONDS = 0.1  # the output buffer before issue 12, for the glitch comparison
+OLD_LATENCY_SECONDS = 0.1  # the earlier output buffer, for the glitch comparison
 RECORD_RATE = 16000
 
 

@@ -4,7 +4,7 @@ bench/data/dev_utterances.yaml holds utterances in the voices of patients and re
 looking at the content phrasings, each with its expected kind/topic/disposition/command. A decision is
 correct when all four fields match.
 
-Targets (issue 2): at least 95% correct (98% is the aim); every emergency caught; at most one false
+Targets: at least 95% correct (98% is the aim); every emergency caught; at most one false
 emergency; understanding at most 1 ms per utterance (median); content load at most 100 ms.
 """
 

@@ -1,4 +1,4 @@
-"""Bad input never breaks the understanding, the dialog or `assistant ask -` (issue 6, "Bad input").
+"""Bad input never breaks the understanding, the dialog or `assistant ask -`.
 
 Property-based (hypothesis): random and adversarial text of every kind (up to 100,000 characters; any
 unicode incl. right-to-left scripts, emoji, combining marks, control characters, NUL, lone surrogates;

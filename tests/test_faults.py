@@ -1,4 +1,4 @@
-"""Faults around the conversation (issue 6, "Faults"): the speaker dies, the log cannot be written, the
+"""Faults around the conversation: the speaker dies, the log cannot be written, the
 caregiver alert hangs or is missing. Each runs the real `assistant listen --text` in a subprocess (real
 dialog, real speech through sounddevice on the private PulseAudio server of tests/virtual_audio.py) and
 checks that every answer is still printed, in order, that the trouble costs exactly one warning (no

@@ -15,10 +15,9 @@ from running_assistant import REPO, RunningAssistant
 from assistant.config import DEFAULT_CONTENT_DIR
 from assistant.core.loader import load_content
 
-# Known intermittent failure (measured with the earlier PocketSphinx engine, kept for Whisper until it is
-# measured there): the same question played into a fresh PulseAudio server reaches the recognizer with a
-# slightly different start and is now and then heard differently. One rerun; a failure that repeats is a
-# real failure.
+# Known intermittent failure: the same question played into a fresh PulseAudio server reaches the
+# recognizer with a slightly different start and is now and then heard differently. One rerun; a failure
+# that repeats is a real failure.
 pytestmark = pytest.mark.flaky(reruns=1)
 
 CONTENT = load_content(DEFAULT_CONTENT_DIR)

@@ -1,4 +1,4 @@
-"""The offline guarantee (issue 6): the assistant works with the network taken away, and never even tries it.
+"""The offline guarantee: the assistant works with the network taken away, and never even tries it.
 
 Every run here is a real `assistant` subprocess with tests/offline on PYTHONPATH: its sitecustomize.py makes
 creating an IPv4/IPv6 socket (and any name lookup) raise OSError("network disabled by test"), leaves Unix

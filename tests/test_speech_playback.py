@@ -218,7 +218,7 @@ def test_a_stalled_output_device_does_not_hang_the_speaker(virtual_audio, caplog
 
 @pytest.mark.flaky(reruns=1)  # a shared machine at a load of 10+ can starve any process for a second
 def test_answers_play_without_gaps_while_the_recognizer_decodes(virtual_audio, monkeypatch, capfd):
-    # Issue 12: in a real home the recognizer decodes what the microphone hears while the answer plays,
+    # In a real home the recognizer decodes what the microphone hears while the answer plays,
     # and alsa-lib printed "underrun occurred" (an audible gap) during most answers. Same load here.
     # The second answer starts with a sentence shorter than the output buffer: no pause may follow it.
     sent: list[np.ndarray] = []  # exactly what the speaker fed to the stream: espeak-ng's output varies a

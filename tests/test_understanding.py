@@ -225,7 +225,7 @@ def test_decisions_do_not_depend_on_the_hash_seed():
     assert len(outputs) == 1
 
 
-# -- the targets on the development set (the figures themselves are printed by `make bench`) --------------
+# -- the targets on the development set (the figures themselves are printed by `make bench`) --------------
 
 def test_development_set_meets_the_accuracy_targets():
     spec = importlib.util.spec_from_file_location("bench_understanding", REPO / "bench" / "understanding.py")
