@@ -290,13 +290,21 @@ def test_every_problem_is_listed_not_just_the_first(copy: Path):
 def test_content_check_on_good_content(tmp_path: Path):
     result = run_cli("content", "check", tmp=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    summary, sentences = result.stdout.strip().splitlines()
+    lines = result.stdout.strip().splitlines()
+    summary, sentences = lines[0], lines[-1]
     content = load_content(CONTENT)
     phrasings = sum(len(t.phrasings) for t in content.topics.values())
     assert summary.startswith(f"{CONTENT}: OK: 13 topics, {phrasings} phrasings, "
                               f"{len(content.red_flags.rules)} red flags")
     assert summary.endswith(f"{len(content.commands)} commands")
     assert re.fullmatch(r"All \d+ test sentences pass\.", sentences)
+    # the red-flag sheet's recall and false alarms, per red flag, on the sheet and on its held-out part
+    assert "red-flag sheet:" in lines and any(line.startswith("held-out red-flag sheet") for line in lines)
+    for rule in content.red_flags.rules:
+        rows = [line.split() for line in lines if line.split()[:1] == [rule.id]]
+        assert len(rows) == 2, rule.id
+        caught, total = rows[0][1].split("/")
+        assert caught == total and rows[0][2] == "100.0%" and rows[0][3] == "0"  # the sheet itself always passes
 
 
 def test_content_check_names_each_problem_of_a_broken_copy(copy: Path, tmp_path: Path):
@@ -348,7 +356,8 @@ def test_content_check_reports_a_malformed_test_file(copy: Path, tmp_path: Path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()[1:]
     assert lines[0].startswith(f"{path}:2: topic 'pt.cost' does not exist. Fix: use one of pt.what, ")
-    assert f"{path}:3: unknown key 'note'. Fix: use only 'sentences' and 'expect'" in lines
+    assert any(line.startswith(f"{path}:3: unknown key 'note'. Fix: use only 'sentences' and 'expect'")
+               for line in lines)
     assert any(line.startswith(f"{path}:4: kind 'chat' does not exist") for line in lines)
     assert f"{path}:3: 'sentences' is missing or empty. Fix: list the sentences to test" in lines
 

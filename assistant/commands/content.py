@@ -7,11 +7,21 @@ Test sentence files are a YAML list of groups:
     - sentences: [what is o t, um whats occupational therapy]
       expect: {kind: topic, topic: ot.what}
 Fields left out of `expect` must be null in the decision (kind is required).
+
+The red-flag sheet's groups name a red flag instead (`expect` is then optional):
+    - red_flag: chest               # every sentence must be an emergency; none: a look-alike, never one
+      templates: ["{who_has} got chest pain"]     # and/or sentences: [...]
+      slots: {who_has: [i've, he's]}               # every combination of the values a template uses
+Generated sentences are written in turn as given, all lower case (as some recognizers write), and with a
+capital and a full stop (as others do). DIR/tests/heldout/*.yaml is only reported, never required to pass:
+it measures wordings nothing was tuned on.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +38,9 @@ EXPECT_FIELDS = ("kind", "topic", "disposition", "command")
 KINDS = ("topic", "triage", "command", "unknown")
 ALLOWED_VALUES = {"kind": KINDS, "topic": TOPIC_IDS, "disposition": DISPOSITIONS, "command": COMMAND_IDS}
 TESTS_FOLDER = "tests"
+HELD_OUT_FOLDER = "heldout"  # inside TESTS_FOLDER
+NO_RED_FLAG = "none"
+_SLOT = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class SentenceCase:
     line: int
     sentence: str
     expect: dict[str, str | None]  # every field of EXPECT_FIELDS, None where it must be null
+    red_flag: str | None = None  # the red flag this sentence is, "none" for a look-alike, None: not on the sheet
 
     @property
     def place(self) -> str:
@@ -46,8 +60,12 @@ class SentenceCase:
     def mismatch(self, decision: Decision) -> str | None:
         """None when the decision is as expected, else a one-line description of what differs."""
         got = {name: getattr(decision, name) for name in EXPECT_FIELDS}
-        if got == self.expect:
-            return None
+        if self.red_flag not in (None, NO_RED_FLAG) and not decision.is_emergency:
+            return f"expected an emergency ({self.red_flag}), got {describe(got)}"
+        if self.red_flag == NO_RED_FLAG and decision.is_emergency:
+            return "expected no emergency (a look-alike), got triage emergency"
+        if got == self.expect or (self.red_flag == NO_RED_FLAG and self.expect["kind"] is None):
+            return None  # a look-alike with no exact expectation only has to stay ordinary
         return f"expected {describe(self.expect)}, got {describe(got)}"
 
 
@@ -106,11 +124,64 @@ def check_content(directory: Path, emergency_number: str = "911") -> int:
     for case, why in failures:
         print(f"{case.place}: test sentence '{case.sentence}': {why}. Fix: add a phrasing, keyword or "
               "signal to the content, or correct the expectation")
-    if failures:
+    print_red_flag_table("red-flag sheet", red_flag_scores(cases, understander))
+    held_out, held_out_problems = read_sentence_tests(directory / TESTS_FOLDER / HELD_OUT_FOLDER, content)
+    for problem in held_out_problems:
+        print(problem)
+    if held_out:
+        print_red_flag_table("held-out red-flag sheet (reported only, never tuned on)",
+                             red_flag_scores(held_out, understander))
+    if failures or held_out_problems:
         print(f"{len(failures)} of {len(cases)} test sentences failed.", file=sys.stderr)
         return 1
     print(f"All {len(cases)} test sentences pass.")
     return 0
+
+
+@dataclass
+class FlagScore:
+    """How one red flag did on a sheet: emergencies caught, and look-alikes it raised the alarm on."""
+
+    caught: int = 0
+    total: int = 0
+    false_alarms: int = 0
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.total if self.total else 1.0
+
+
+def red_flag_scores(cases: Iterable[SentenceCase], understander) -> dict[str, FlagScore]:
+    """Per red flag: recall on its sentences, false alarms on the look-alikes ("none": how many look-alikes)."""
+    scores: dict[str, FlagScore] = {}
+    for case in cases:
+        if case.red_flag is None:
+            continue
+        decision = understander.understand(case.sentence)
+        if case.red_flag != NO_RED_FLAG:
+            score = scores.setdefault(case.red_flag, FlagScore())
+            score.total += 1
+            score.caught += decision.is_emergency
+        else:
+            scores.setdefault(NO_RED_FLAG, FlagScore()).total += 1
+            fired = understander.red_flag(case.sentence)
+            if fired is not None:
+                scores.setdefault(fired, FlagScore()).false_alarms += 1
+                scores[NO_RED_FLAG].false_alarms += 1
+    return scores
+
+
+def print_red_flag_table(title: str, scores: dict[str, FlagScore]) -> None:
+    if not scores:
+        return
+    print(f"{title}:")
+    print(f"  {'red flag':<16} {'recall':>16} {'false alarms':>13}")
+    for flag, score in sorted(scores.items(), key=lambda item: item[0] == NO_RED_FLAG):
+        if flag == NO_RED_FLAG:
+            print(f"  {'look-alikes':<16} {'':>16} {score.false_alarms:>5} of {score.total}")
+        else:
+            recall = f"{score.caught}/{score.total} {score.recall:.1%}" if score.total else "-"
+            print(f"  {flag:<16} {recall:>16} {score.false_alarms:>13}")
 
 
 def summary(content: Content, directory: Path) -> str:
@@ -157,21 +228,95 @@ def _read_file(path: Path, problems: list[str], content: Content | None) -> Iter
                             "content/tests/topics.yaml")
             continue
         fields = {key.value: value for key, value in group.value}
-        for unknown in set(fields) - {"sentences", "expect"}:
-            problems.append(f"{path}:{line}: unknown key '{unknown}'. Fix: use only 'sentences' and 'expect'")
-        expect = _expectation(path, fields.get("expect"), line, problems, content)
-        sentences = fields.get("sentences")
-        if not isinstance(sentences, yaml.SequenceNode) or not sentences.value:
+        for unknown in set(fields) - {"sentences", "expect", "red_flag", "templates", "slots"}:
+            problems.append(f"{path}:{line}: unknown key '{unknown}'. Fix: use only 'sentences' and 'expect' "
+                            "(and on the red-flag sheet 'red_flag', 'templates', 'slots')")
+        red_flag = _red_flag(path, fields.get("red_flag"), line, problems, content)
+        if red_flag is not None and "expect" not in fields:
+            expect: dict[str, str | None] | None = dict.fromkeys(EXPECT_FIELDS)
+            if red_flag != NO_RED_FLAG:
+                expect.update(kind="triage", disposition="emergency")
+            ok = red_flag != ""
+        else:
+            expect = _expectation(path, fields.get("expect"), line, problems, content)
+            ok = expect is not None and red_flag != ""
+        written = _sentences(path, fields.get("sentences"), problems)
+        generated = _generated(path, fields.get("templates"), fields.get("slots"), line, problems)
+        if not written and not generated:
             problems.append(f"{path}:{line}: 'sentences' is missing or empty. Fix: list the sentences to test")
             continue
-        for node in sentences.value:
-            if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-                problems.append(f"{path}:{node.start_mark.line + 1}: a sentence must be plain text. Fix: write "
-                                "it on one line after '- '")
-                continue
-            if expect is not None:
-                cases.append(SentenceCase(path, node.start_mark.line + 1, str(node.value), expect))
+        if ok:
+            cases.extend(SentenceCase(path, at, text, expect, red_flag or None) for at, text in written + generated)
     return cases
+
+
+def _sentences(path: Path, node: yaml.Node | None, problems: list[str]) -> list[tuple[int, str]]:
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    result = []
+    for item in node.value:
+        if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
+            problems.append(f"{path}:{item.start_mark.line + 1}: a sentence must be plain text. Fix: write "
+                            "it on one line after '- '")
+            continue
+        result.append((item.start_mark.line + 1, str(item.value)))
+    return result
+
+
+def _red_flag(path: Path, node: yaml.Node | None, line: int, problems: list[str],
+              content: Content | None) -> str | None:
+    """The group's red flag id, "none", None when the group has none, "" when it is wrong (reported)."""
+    if node is None:
+        return None
+    value = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+    known = [rule.id for rule in content.red_flags.rules] if content is not None else None
+    if not value or (known is not None and value not in (*known, NO_RED_FLAG)):
+        choices = ", ".join([*(known or []), NO_RED_FLAG])
+        problems.append(f"{path}:{node.start_mark.line + 1}: red_flag '{value}' does not exist. Fix: use one "
+                        f"of {choices}")
+        return ""
+    return value
+
+
+def _generated(path: Path, templates: yaml.Node | None, slots: yaml.Node | None, line: int,
+               problems: list[str]) -> list[tuple[int, str]]:
+    """Every combination of the slot values each template uses, written in turn in the three styles."""
+    if templates is None:
+        return []
+    values: dict[str, list[str]] = {}
+    if isinstance(slots, yaml.MappingNode):
+        for key, node in slots.value:
+            if isinstance(node, yaml.SequenceNode) and all(isinstance(v, yaml.ScalarNode) for v in node.value):
+                values[str(key.value)] = [str(v.value) for v in node.value]
+            else:
+                problems.append(f"{path}:{key.start_mark.line + 1}: slot '{key.value}' must be a list of words. "
+                                "Fix: write it as [word, other words, ...]")
+    elif slots is not None:
+        problems.append(f"{path}:{slots.start_mark.line + 1}: 'slots' must map names to lists. Fix: see "
+                        "content/tests/red_flags.yaml")
+    result: list[tuple[int, str]] = []
+    for at, template in _sentences(path, templates, problems):
+        names = list(dict.fromkeys(_SLOT.findall(template)))
+        missing = [name for name in names if name not in values]
+        if missing:
+            problems.append(f"{path}:{at}: template uses slot '{missing[0]}' that 'slots' does not define. Fix: "
+                            "add it to 'slots' or correct the template")
+            continue
+        for combination in itertools.product(*(values[name] for name in names)):
+            text = " ".join(template.format(**dict(zip(names, combination, strict=True))).split())
+            result.append((at, _styled(text, len(result))))
+    return result
+
+
+def _styled(text: str, index: int) -> str:
+    """As written; all lower case; or with a capital and a full stop: how different recognizers write."""
+    style = index % 3
+    if style == 1:
+        return text.lower()
+    if style == 2:
+        text = text[:1].upper() + text[1:]
+        return text if text[-1:] in ".!?" else f"{text}."
+    return text
 
 
 def _expectation(path: Path, node: yaml.Node | None, line: int, problems: list[str],

@@ -44,6 +44,7 @@ class Triage:
     answers: dict[str, str]  # disposition (pt, ot, both) -> spoken advice
     questions: tuple[Question, ...]
     conclusions: dict[str, str]  # pt, ot, both, none -> questionnaire conclusion
+    not_therapy: tuple[str, ...] = ()  # where pain is for a doctor, not a therapist ("stomach"): see_doctor
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class RedFlags:
     # what a recognizer writes for a red-flag word ("dripping" for "drooping"): read as that word, for the
     # red-flag check only
     heard_as: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # a negation word cancels a match when it comes just before it, with only `negation_between` words between
+    negations: tuple[str, ...] = ("no", "not", "never", "nor", "without")
+    negation_between: tuple[str, ...] = ()
+    someone: tuple[str, ...] = ()  # who "{someone}" in a phrase may be: i, he, she, mum, my husband ...
 
 
 @dataclass(frozen=True)

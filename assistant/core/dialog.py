@@ -21,6 +21,7 @@ class Mode(Enum):
     ANSWERING = "answering"  # ordinary questions
     CONFIRMING = "confirming"  # waiting for yes / no / one of two named topics
     QUESTIONNAIRE = "questionnaire"  # asking the "which therapy" questions one at a time
+    EMERGENCY_CHECK = "emergency_check"  # a bare "help me" was asked back: "Is this an emergency?"
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,11 @@ class Dialog:
         if doubtful:
             decision = self.understander.doubted(decision)
         if decision.is_emergency:  # never delayed by a pending question
-            self.state = _State(last_text=self.state.last_text)
-            answer = decision.answer
-            return self._say(f"{answer} {answer}", decision, alert=True, stop_speaking=True)
+            return self._emergency(decision)
+        if self.state.mode is Mode.EMERGENCY_CHECK:
+            reply = self._emergency_check(decision)
+            if reply is not None:
+                return reply
         if self.state.mode is Mode.CONFIRMING:
             reply = self._confirming(decision)
             if reply is not None:
@@ -116,8 +119,27 @@ class Dialog:
                 return reply
         return self._answering(decision)
 
+    def _emergency(self, decision: Decision) -> Reply:
+        self.state = _State(last_text=self.state.last_text)
+        answer = decision.answer
+        return self._say(f"{answer} {answer}", decision, alert=True, stop_speaking=True)
+
+    def _emergency_check(self, decision: Decision) -> Reply | None:
+        """The answer to "Is this an emergency?": yes, or help again, is one; no gets the help message."""
+        self.state.mode = Mode.ANSWERING
+        if decision.kind == "command" and decision.command in ("yes", "help") and (
+                decision.command == "yes" or decision.confirm):
+            return self._emergency(self.understander.emergency(decision.input))
+        if decision.kind == "command" and decision.command == "no":
+            text = self.message("help")
+            return self._say(text, replace(decision, command="help", answer=text))
+        return None  # something else was said: answer that instead
+
     def _answering(self, decision: Decision) -> Reply:
         self.state.mode = Mode.ANSWERING
+        if decision.kind == "command" and decision.command == "help" and decision.confirm:
+            self.state.mode = Mode.EMERGENCY_CHECK
+            return self._say(decision.answer, decision, stop_speaking=True)
         if decision.kind == "command":
             return self._command(decision)
         if decision.kind == "topic":

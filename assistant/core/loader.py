@@ -33,7 +33,8 @@ REQUIRED_MESSAGES = (
     "greeting", "greeting_wake", "help", "unknown", "not_heard", "did_you_mean", "did_you_mean_two",
     "rephrase", "nothing_to_repeat", "no_more", "goodbye", "listening", "ready", "questionnaire_intro",
     "questionnaire_left", "yes_no_please", "rate_slower", "rate_faster", "rate_slowest", "rate_fastest",
-    "volume_louder", "volume_softer", "volume_loudest", "volume_softest", "stopped",
+    "volume_louder", "volume_softer", "volume_loudest", "volume_softest", "stopped", "emergency_check",
+    "see_doctor",
 )
 SPOKEN_SYMBOLS = re.compile(r"[•*#|<>\[\]_~^=\\]|->|https?:")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -247,7 +248,7 @@ def _signal_lists(check: _Checker, data: LineDict, key: str) -> tuple[tuple[str,
 def _load_triage(path: Path, data: LineDict, problems: list[str]) -> Triage | None:
     check = _Checker(path, problems)
     check.keys(data, "top level", ("pt_signals", "ot_signals", "difficulty_cues", "answers", "questions",
-                                   "conclusions"))
+                                   "conclusions"), ("not_therapy",))
     pt_strong, pt_weak = _signal_lists(check, data, "pt_signals")
     ot_strong, ot_weak = _signal_lists(check, data, "ot_signals")
     cues = check.phrases(data.get("difficulty_cues"), data.key_lines.get("difficulty_cues", data.line),
@@ -286,13 +287,16 @@ def _load_triage(path: Path, data: LineDict, problems: list[str]) -> Triage | No
         if {q.signals for q in questions} != {"pt", "ot"}:
             check.add(entries.line, "questions", "must ask at least one pt and one ot question",
                       "add the missing question")
+    not_therapy = check.phrases(data.get("not_therapy", []), data.key_lines.get("not_therapy", data.line),
+                                "not_therapy", 0)
     return Triage(pt_strong=pt_strong, pt_weak=pt_weak, ot_strong=ot_strong, ot_weak=ot_weak,
-                  difficulty_cues=cues, answers=answers, questions=tuple(questions), conclusions=conclusions)
+                  difficulty_cues=cues, answers=answers, questions=tuple(questions), conclusions=conclusions,
+                  not_therapy=not_therapy)
 
 
 def _load_red_flags(path: Path, data: LineDict, problems: list[str]) -> RedFlags:
     check = _Checker(path, problems)
-    check.keys(data, "top level", ("answer", "not_emergency", "rules"), ("heard_as",))
+    check.keys(data, "top level", ("answer", "not_emergency", "rules"), ("heard_as", "negation", "someone"))
     answer = check.text(data, "answer", "answer")
     if answer and "{number}" not in answer:
         check.add(data.key_lines.get("answer"), "answer", "does not say the emergency number",
@@ -337,7 +341,28 @@ def _load_red_flags(path: Path, data: LineDict, problems: list[str]) -> RedFlags
     else:
         heard_as = {str(word): check.phrases(variants, block.key_lines[word], f"heard_as '{word}'", 1)
                     for word, variants in block.items()}
-    return RedFlags(rules=tuple(rules), not_emergency=not_emergency, answer=answer, heard_as=heard_as)
+    extra: dict[str, Any] = {}
+    negation = data.get("negation")
+    if negation is not None:
+        if isinstance(negation, LineDict) and check.keys(negation, "negation", ("words", "between")):
+            extra["negations"] = check.phrases(negation.get("words"), negation.key_lines.get("words", negation.line),
+                                               "negation, field 'words'", 1)
+            extra["negation_between"] = check.phrases(negation.get("between"),
+                                                      negation.key_lines.get("between", negation.line),
+                                                      "negation, field 'between'", 0)
+        elif not isinstance(negation, LineDict):
+            check.add(data.key_lines.get("negation", data.line), "negation", "not a mapping",
+                      "write 'words: [no, not]' and 'between: [have, any]' under it")
+    if "someone" in data:
+        extra["someone"] = check.phrases(data.get("someone"), data.key_lines.get("someone", data.line), "someone", 1)
+    for rule in rules:
+        for phrase in rule.phrases:
+            if "{someone}" in phrase and not extra.get("someone"):
+                check.add(data.key_lines.get("rules", data.line), f"red flag '{rule.id}'",
+                          f"phrase '{phrase}' uses {{someone}} but 'someone' lists nobody",
+                          "add 'someone: [i, he, she, ...]' at the top level")
+                break
+    return RedFlags(rules=tuple(rules), not_emergency=not_emergency, answer=answer, heard_as=heard_as, **extra)
 
 
 def _load_commands(path: Path, data: LineDict, problems: list[str]) -> dict[str, Command]:

@@ -40,10 +40,24 @@ i me my myself we our us mum dad husband wife son daughter he she him her his gr
 grandpa grandmother grandfather granny nan nana grandad partner brother sister friend aunt uncle child
 kid kids baby boy girl patient neighbour neighbor
 """.split())
-NEGATIONS = frozenset({"no", "not", "never", "nor"})  # not "without": "without warning she collapsed"
 # Stands between sentences (and where a look-alike phrase was removed): no phrase, negation or look-alike
-# reaches across it, so "I don't know, she collapsed" is still an emergency.
+# reaches across it, so "I don't know. She collapsed" is still an emergency.
 BREAK = "\x00"
+# A comma (or an ellipsis) in the red-flag check's words: phrases read across it, as speech-to-text engines put
+# commas anywhere ("Help, I've fallen."), but a negation does not ("No, she's not breathing").
+PAUSE = "\x01"
+# Said around an emergency without changing it ("my chest is LIKE killing me", "he's REALLY bleeding"): left out
+# of the red-flag check's words, and of its phrases, so neither has to list them.
+RED_FLAG_FILLERS = frozenset({"like", "really", "very", "so", "literally", "actually", "honestly", "totally",
+                              "oh", "god", "please", "okay", "ok", "well", "right"})
+RED_FLAG_FILLER_PAIRS = frozenset({("you", "know"), ("i", "mean"), ("kind", "of"), ("sort", "of"),
+                                   ("oh", "my")})
+# "mum's on the floor": the 's is "is" before these words (else a possessive, dropped: "mum's face")
+_IS_AFTER = frozenset({"on", "in", "lying", "having", "not", "bleeding", "choking", "gasping", "struggling",
+                       "fitting", "convulsing", "unconscious", "unresponsive", "stuck"})
+# "he's had", "mum's been": the 's is "has" before these words (elsewhere it is "is", or a possessive dropped)
+_HAS_AFTER = frozenset({"had", "been", "got", "gone", "fallen", "collapsed", "fainted", "stopped", "passed",
+                        "taken", "cut", "hit", "banged", "blacked"})
 
 _stemmer = snowballstemmer.stemmer("english")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
@@ -74,7 +88,7 @@ def _join_spelled_letters(tokens: list[str]) -> list[str]:
         run.clear()
 
     for token in tokens:
-        if len(token) == 1 and token.isalpha() and token != BREAK:
+        if len(token) == 1 and token.isalpha() and token not in (BREAK, PAUSE):
             run.append(token)
         else:
             flush()
@@ -83,28 +97,55 @@ def _join_spelled_letters(tokens: list[str]) -> list[str]:
     return result
 
 
-def basic_tokens(text: str) -> list[str]:
-    """Lower-cased words with contractions expanded, possessive 's dropped and fillers removed."""
+def basic_tokens(text: str, pauses: bool = False) -> list[str]:
+    """Lower-cased words with contractions expanded, possessive 's dropped and fillers removed; with `pauses`,
+    a comma is a PAUSE rather than a BREAK."""
     # Apostrophe look-alikes first: NFKC would turn an acute accent into a combining mark.
     text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHES)).translate(_APOSTROPHES).lower()
     text = _DOTTED_LETTER.sub(r"\1 ", text)  # "o.t." -> "o t", not the end of a sentence
     tokens: list[str] = []
-    for word in _WORD.findall(text):
+    words = _WORD.findall(text)
+    for index, word in enumerate(words):
         if not word[0].isalnum():
-            if tokens and tokens[-1] != BREAK:  # never a leading or doubled break
-                tokens.append(BREAK)
+            mark = PAUSE if pauses and word.strip(",\u2026") == "" else BREAK
+            if tokens and tokens[-1] in (BREAK, PAUSE):  # never a leading or doubled break
+                tokens[-1] = BREAK if BREAK in (mark, tokens[-1]) else PAUSE
+            elif tokens:
+                tokens.append(mark)
             continue
+        following = words[index + 1] if index + 1 < len(words) else ""
         expanded = CONTRACTIONS.get(word)
-        if expanded is None and word.endswith("'s"):
-            expanded = word[:-2]
+        if expanded is not None and expanded.endswith(" is") and following in _HAS_AFTER:
+            expanded = expanded[:-3] + " has"  # "he's had a stroke": he has had
+        elif expanded is None and word.endswith("'s"):
+            verb = "has" if following in _HAS_AFTER else "is" if following in _IS_AFTER else ""
+            expanded = f"{word[:-2]} {verb}".strip()
         elif expanded is None and "'" in word:
             expanded = word.replace("'", "")
         for token in (expanded or word).split():
             if token and token not in FILLERS:
                 tokens.append(token)
-    while tokens and tokens[-1] == BREAK:
+    while tokens and tokens[-1] in (BREAK, PAUSE):
         tokens.pop()
     return _join_spelled_letters(tokens)
+
+
+def red_flag_tokens(text: str) -> list[str]:
+    """The words the red-flag check reads: commas kept as PAUSEs, RED_FLAG_FILLERS left out."""
+    return without_red_flag_fillers(basic_tokens(text, pauses=True))
+
+
+def without_red_flag_fillers(tokens: Sequence[str]) -> list[str]:
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tuple(tokens[i:i + 2]) in RED_FLAG_FILLER_PAIRS:
+            i += 2
+            continue
+        if tokens[i] not in RED_FLAG_FILLERS:
+            kept.append(tokens[i])
+        i += 1
+    return kept
 
 
 class Canonicalizer:

@@ -22,13 +22,15 @@ from assistant.core.endpoint import Subjects
 from assistant.core.normalize import (
     BREAK,
     FUNCTION_WORDS,
-    NEGATIONS,
+    PAUSE,
     PERSON_WORDS,
     Canonicalizer,
     basic_tokens,
     find_phrase,
+    red_flag_tokens,
     stem,
     stems,
+    without_red_flag_fillers,
 )
 
 QUESTION_WORDS = frozenset({"what", "how", "where", "who", "which", "why", "when", "does", "do", "is", "are",
@@ -48,6 +50,9 @@ THERAPY_NAMES = ("occupational", "physical")
 OTHER_THERAPY_NAMES = ("vocational", "educational", "recreational", "speech", "massage", "music", "art")
 THERAPY_NAME_CHOICES = THERAPY_NAMES + OTHER_THERAPY_NAMES
 THERAPY_NAME_CUTOFF = 70
+PAIN_STEMS = frozenset(stem(w) for w in ("pain", "painful", "hurt", "hurts", "hurting", "ache", "aching", "sore",
+                                          "cramp", "cramps", "killing"))
+BARE_HELP_WORDS = frozenset({"help", "me", "us", "please", "oh", "god", "now"})
 POLITE = ("please", "now", "thanks", "thank", "you", "can", "could", "would", "just", "okay", "ok", "hey")
 # Words around a command that do not change it ("can you talk A BIT slower FOR ME").
 COMMAND_NOISE = frozenset(POLITE) | frozenset({
@@ -69,60 +74,116 @@ class _Phrase:
         return find_phrase(haystack, self.stems)
 
 
-def _negated(tokens: Sequence[str], position: int, window: int) -> bool:
-    """'no chest pain', 'never had a seizure'. A 'no' further back is an answer, not a negation:
-    'no, she's not breathing'."""
-    before = tokens[max(0, position - window):position]
-    return any(t in NEGATIONS and (t != "no" or i == len(before) - 1) for i, t in enumerate(before))
+MAX_NEGATION_BETWEEN = 3  # "never HAD A seizure", "don't HAVE ANY chest pain"
 
 
-def _first_unnegated(phrases: Sequence[_Phrase], tokens: Sequence[str], stem_seq: Sequence[str],
-                     window: int) -> int:
-    present = set(stem_seq)
-    for phrase in phrases:
-        if phrase.stems[0] not in present:  # cheap test first: most phrases are not there at all
-            continue
-        start = 0
-        while (pos := find_phrase(stem_seq, phrase.stems, start)) >= 0:
-            if not _negated(tokens, pos, window):
-                return pos
-            start = pos + 1
-    return -1
+@dataclass(frozen=True)
+class _Heard:
+    """The red-flag check's words: no commas (`pause_before` marks where one was), look-alikes blanked out."""
+
+    tokens: list[str]
+    pause_before: list[bool]
+
+    @property
+    def stems(self) -> list[str]:
+        return stems(self.tokens)
 
 
 class _RedFlagMatcher:
+    """Red flags as content/red_flags.yaml describes them: phrases (with {someone} for whoever it is about),
+    combinations, look-alikes removed first, and the negation rule written at the top of that file."""
+
     def __init__(self, content: Content):
-        self.exclusions = sorted({_Phrase.of(p) for p in content.red_flags.not_emergency},
-                                 key=lambda p: (-len(p.stems), p.stems))
+        flags = content.red_flags
+        self._heard_as = Canonicalizer(flags.heard_as)
+        self.negations = frozenset(t for word in flags.negations for t in basic_tokens(word))
+        self.between = frozenset(t for word in flags.negation_between for t in basic_tokens(word))
+        self.exclusions = sorted({self._phrase(p) for p in flags.not_emergency}, key=lambda p: (-len(p.stems), p.stems))
         self.rules = [
-            (rule.id, [_Phrase.of(p) for p in rule.phrases],
-             [[[_Phrase.of(word) for word in group] for group in combo] for combo in rule.combos])
-            for rule in content.red_flags.rules
+            (rule.id, [phrase for text in rule.phrases for phrase in self._phrases(text, flags.someone)],
+             [[[self._phrase(word) for word in group] for group in combo] for combo in rule.combos])
+            for rule in flags.rules
         ]
 
-    def without_look_alikes(self, tokens: list[str]) -> list[str]:
-        """Blank out phrases that only look like red flags ("chest of drawers", "fell asleep")."""
+    @staticmethod
+    def _phrase(text: str) -> _Phrase:
+        return _Phrase(tuple(stems(_joined(without_red_flag_fillers(basic_tokens(text))))))
+
+    def _phrases(self, text: str, someone: Sequence[str]) -> list[_Phrase]:
+        if "{someone}" not in text:
+            return [self._phrase(text)]
+        return [self._phrase(text.replace("{someone}", who)) for who in someone]
+
+    def heard(self, text: str) -> _Heard:
+        tokens: list[str] = []
+        pause_before: list[bool] = []
+        pause = False
+        for token in _joined(self._heard_as.apply(red_flag_tokens(text))):
+            if token == PAUSE:
+                pause = True
+                continue
+            tokens.append(token)
+            pause_before.append(pause)
+            pause = False
         stem_seq = stems(tokens)
-        tokens = list(tokens)
         present = set(stem_seq)
-        for phrase in self.exclusions:
+        for phrase in self.exclusions:  # "chest of drawers", "fell asleep": blanked out before matching
             if phrase.stems[0] not in present:
                 continue
             while (pos := phrase.find(stem_seq)) >= 0:
                 for i in range(pos, pos + len(phrase.stems)):
                     stem_seq[i] = tokens[i] = BREAK
-        return tokens
+        return _Heard(tokens, pause_before)
 
-    def match(self, tokens: list[str]) -> str | None:
-        """`tokens` already without look-alikes."""
-        stem_seq = stems(tokens)
+    def _negated(self, heard: _Heard, position: int) -> bool:
+        """A negation word just before the match, with at most MAX_NEGATION_BETWEEN `between` words and no
+        comma or sentence end between: "no chest pain", "never had a seizure"; not "I don't know she collapsed"
+        nor "No, she's not breathing"."""
+        skipped = 0
+        while not heard.pause_before[position] and position > 0:
+            position -= 1
+            token = heard.tokens[position]
+            if token in self.negations:
+                return True
+            if token not in self.between or skipped == MAX_NEGATION_BETWEEN:
+                return False
+            skipped += 1
+        return False
+
+    def _first_unnegated(self, phrases: Sequence[_Phrase], heard: _Heard, stem_seq: Sequence[str]) -> int:
+        present = set(stem_seq)
+        for phrase in phrases:
+            if phrase.stems[0] not in present:  # cheap test first: most phrases are not there at all
+                continue
+            start = 0
+            while (pos := find_phrase(stem_seq, phrase.stems, start)) >= 0:
+                if not self._negated(heard, pos):
+                    return pos
+                start = pos + 1
+        return -1
+
+    def match(self, text: str) -> str | None:
+        """The id of the first red flag `text` raises, or None."""
+        heard = self.heard(text)
+        stem_seq = heard.stems
         for rule_id, phrases, combos in self.rules:
-            if _first_unnegated(phrases, tokens, stem_seq, window=3) >= 0:
+            if self._first_unnegated(phrases, heard, stem_seq) >= 0:
                 return rule_id
             for groups in combos:
-                if all(_first_unnegated(group, tokens, stem_seq, window=3) >= 0 for group in groups):
+                if all(self._first_unnegated(group, heard, stem_seq) >= 0 for group in groups):
                     return rule_id
         return None
+
+
+def _joined(tokens: Sequence[str]) -> list[str]:
+    """'can not' is 'cannot': typed apart, the 'not' would read as a negation."""
+    result: list[str] = []
+    for token in tokens:
+        if token == "not" and result and result[-1] == "can":
+            result[-1] = "cannot"
+        else:
+            result.append(token)
+    return result
 
 
 @dataclass(frozen=True)
@@ -143,7 +204,6 @@ class Understander:
         self.emergency_number = emergency_number
         self._canon = Canonicalizer(content.synonyms)
         self._red_flags = _RedFlagMatcher(content)
-        self._heard_as = Canonicalizer(content.red_flags.heard_as)
         self._vocabulary = self._build_vocabulary()
         self._vocabulary_stems = frozenset(stem(w) for w in self._vocabulary)
         self._commands = {
@@ -157,6 +217,7 @@ class Understander:
             if (phrase := tuple(t for t in key.split() if t not in COMMAND_NOISE))
         ]
         triage = content.triage
+        self._not_therapy = [_Phrase.of(p) for p in triage.not_therapy]
         # One entry per stem sequence: "dress" and "dressed" are one signal, not two.
         self._signals = {
             key: sorted({_Phrase.of(self._canonical_text(p)) for p in phrases}, key=lambda p: p.stems)
@@ -357,8 +418,22 @@ class Understander:
             return replace(decision, confidence=decision.confidence * DOUBT_FACTOR)
         return decision
 
+    def red_flag(self, text: str) -> str | None:
+        """The id of the red flag `text` raises, or None (which one is not part of the Decision)."""
+        return self._red_flags.match(text or "")
+
     def emergency_answer(self) -> str:
         return self.content.red_flags.answer.format(number=self.emergency_number)
+
+    def emergency(self, text: str) -> Decision:
+        """The emergency decision (also what a "yes" to "Is this an emergency?" gets)."""
+        return self._decision(text, kind="triage", disposition="emergency", answer=self.emergency_answer())
+
+    @staticmethod
+    def _is_bare_help(tokens: Sequence[str]) -> bool:
+        """'help', 'help me', 'Help!', 'please help me': maybe an emergency, maybe the help command: asked back."""
+        words = [t for t in tokens if t != BREAK]
+        return "help" in words and set(words) <= BARE_HELP_WORDS
 
     def understand(self, text: str) -> Decision:
         tokens = basic_tokens(text or "")
@@ -366,9 +441,11 @@ class Understander:
             if not self._command(tokens):
                 return self._decision(text, kind="unknown", answer=self.message("not_heard"), confidence=0.0)
 
-        plain = self._red_flags.without_look_alikes(self._heard_as.apply(tokens))
-        if self._red_flags.match(plain) is not None:
-            return self._decision(text, kind="triage", disposition="emergency", answer=self.emergency_answer())
+        if self._red_flags.match(text or "") is not None:
+            return self.emergency(text)
+        if self._is_bare_help(tokens):
+            return self._decision(text, kind="command", command="help", confirm=True,
+                                  answer=self.message("emergency_check"))
 
         command = self._command(tokens)
         if command is not None:
@@ -378,6 +455,8 @@ class Understander:
 
         # Look-alikes only matter for red flags: "help with" must still count for "what does pt help with".
         tokens = self._canon.apply(self._correct(tokens))
+        if self._pain_for_a_doctor(tokens):
+            return self._decision(text, kind="unknown", answer=self.message("see_doctor"))
         scored = self._topic_scores(tokens)
         triage = self._triage(tokens)
         if triage is not None and self._is_statement_of_difficulty(tokens, scored[0][0] if scored else 0.0):
@@ -416,6 +495,12 @@ class Understander:
         if clause_scored and (not scored or clause_scored[0][0] > scored[0][0]):
             return clause_scored
         return scored
+
+    def _pain_for_a_doctor(self, tokens: list[str]) -> bool:
+        """'my stomach hurts': pain the article's therapies do not treat (triage.yaml's not_therapy)."""
+        stem_seq = stems(tokens)
+        return (bool(set(stem_seq) & PAIN_STEMS)
+                and any(p.stems[0] in stem_seq and p.find(stem_seq) >= 0 for p in self._not_therapy))
 
     def _is_statement_of_difficulty(self, tokens: list[str], best_topic_score: float) -> bool:
         """'my knee hurts' is triage; 'what does pt help with' is a topic question."""

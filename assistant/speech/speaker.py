@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import Settings
+from assistant.core.spoken_number import say_numbers_as_dialled
 from assistant.speech import synth
 from assistant.speech.chunks import speech_chunks
 from assistant.speech.isolated import IsolatedSynth
@@ -108,7 +109,9 @@ class Speaker:
 
     # ----- synthesis ---------------------------------------------------------------------------------------
     def _synthesize(self, text: str) -> np.ndarray:
-        return _SYNTHESIS.synthesize(text, self.settings.rate, self.settings.volume, self._voice_id())
+        # The emergency number is said as dialled ("nine one one"); the printed answer keeps its digits.
+        spoken = say_numbers_as_dialled(text, [self.settings.emergency_number])
+        return _SYNTHESIS.synthesize(spoken, self.settings.rate, self.settings.volume, self._voice_id())
 
     def render(self, text: str) -> np.ndarray:
         """The whole spoken answer as int16 samples at synth.SAMPLE_RATE (what speak() would play)."""
