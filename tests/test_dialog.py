@@ -209,3 +209,71 @@ def test_wake_phrase_found_even_when_slightly_misheard(heard, woke, rest):
 
     assert WakeWord("hey coach").split(heard) == (woke, rest)
     assert WakeWord("off").split(heard) == (True, heard)
+
+
+# -- a bare "help": asked back at once -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("answer", "alert", "message"), [
+    ("yes", True, None), ("help", True, None), ("help me!", True, None), ("no", False, "help"),
+])
+def test_a_bare_help_is_asked_back_and_the_answer_decides(understander, answer: str, alert: bool,
+                                                           message: str | None):
+    dialog = Dialog(understander)
+    asked = dialog.handle("Help!")
+    assert asked.text == understander.message("emergency_check") and not asked.alert
+    assert dialog.state.mode is Mode.EMERGENCY_CHECK and dialog.asked_something
+    reply = dialog.handle(answer)
+    assert reply.alert is alert
+    if alert:
+        assert reply.decision.is_emergency and understander.emergency_answer() in reply.text
+    else:
+        assert reply.text == understander.message(message)
+    assert dialog.state.mode is Mode.ANSWERING
+
+
+def test_something_else_after_the_emergency_check_is_answered(understander, content):
+    dialog = Dialog(understander)
+    dialog.handle("help me")
+    reply = dialog.handle("what is occupational therapy")
+    assert reply.text == content.topics["ot.what"].answer and not reply.alert
+    dialog.handle("help me")
+    assert dialog.handle("my husband collapsed").alert
+
+
+# -- honest triage ------------------------------------------------------------------------------------------
+
+DISCLAIMER = "This is general information, not a diagnosis."
+
+
+def test_every_triage_answer_and_conclusion_sends_to_a_doctor_or_therapist(content):
+    texts = [*content.triage.answers.values(), *content.triage.conclusions.values()]
+    assert len(texts) == 7
+    for text in texts:
+        assert DISCLAIMER in text and "doctor or therapist" in text, text
+
+
+def test_the_questionnaires_none_conclusion_says_only_what_the_article_does(understander, content):
+    dialog = Dialog(understander)
+    dialog.handle("which therapy do i need")
+    dialog.handle("no")
+    reply = dialog.handle("no")
+    assert reply.text == content.triage.conclusions["none"]
+    assert "neither seems needed" not in reply.text
+    assert "treatment team will typically evaluate" in reply.text  # the article's own words
+
+
+@pytest.mark.parametrize("text", ["my stomach hurts", "I've got a pain in my tummy", "my belly aches all day"])
+def test_pain_that_is_not_muscles_or_joints_goes_to_a_doctor_not_to_pt(understander, text: str):
+    reply = Dialog(understander).handle(text)
+    assert reply.decision.disposition is None and reply.decision.kind == "unknown"
+    assert reply.text == understander.message("see_doctor") and DISCLAIMER in reply.text
+
+
+@pytest.mark.parametrize("text", ["my heart hurts", "I have pain around my heart"])
+def test_heart_pain_is_an_emergency(understander, text: str):
+    reply = Dialog(understander).handle(text)
+    assert reply.decision.is_emergency and reply.alert
+
+
+def test_knee_pain_still_goes_to_pt(understander):
+    assert Dialog(understander).handle("my knee hurts when i walk").decision.disposition == "pt"
