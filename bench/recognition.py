@@ -130,6 +130,56 @@ def _vosk() -> dict[str, Any]:
             "vosk_ko_grammar_phrases_heard": f"{correct}/{len(phrases)}"}
 
 
+def _cpu() -> str:
+    """The CPU's model name and its widest vector extension: the same int8 model decodes a few clips
+    differently with and without AVX-512."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    vector = next((f for f in ("avx512f", "avx2", "avx") if f in flags), "no AVX")
+    return f"{name or os.uname().machine} ({vector})"
+
+
+def _suite_clips(recognizer, understander) -> dict[str, Any]:
+    """The clips tests/test_recognition.py decodes, each miss listed: the tests assert shares that hold on any
+    CPU, and this is where a clip misheard on this machine's CPU is seen by name."""
+    from suite_clips import SPOKEN, degraded_emergencies, plain_clips
+
+    from assistant.hearing import decide
+
+    expected = {sentence: (kind, what) for sentence, kind, what in SPOKEN}
+    misses: list[str] = []
+    plain = plain_clips()
+    right = emergencies = caught = 0
+    for (sentence, voice), clip in plain.items():
+        transcript = recognizer.transcribe(clip)
+        decision = decide(transcript, understander, source="speech")
+        got = (decision.kind, decision.topic or decision.disposition or decision.command)
+        right += got == expected[sentence]
+        if expected[sentence][1] == "emergency":
+            emergencies += 1
+            caught += decision.is_emergency
+        if got != expected[sentence]:
+            misses.append(f"{sentence} [{voice}] heard {transcript.text!r} ({got[0]} {got[1]})")
+    degraded = degraded_emergencies()
+    degraded_caught = 0
+    for (sentence, how), clip in degraded.items():
+        transcript = recognizer.transcribe(clip)
+        if decide(transcript, understander, source="speech").is_emergency:
+            degraded_caught += 1
+        else:
+            misses.append(f"{sentence} [{how}] heard {transcript.text!r}: emergency missed")
+    figures = {"suite_clips_cpu": _cpu(), "suite_clips_plain_right": f"{right}/{len(plain)}",
+               "suite_clips_plain_emergencies": f"{caught}/{emergencies}",
+               "suite_clips_degraded_emergencies": f"{degraded_caught}/{len(degraded)}", "suite_clips_misses": misses}
+    for name, value in figures.items():
+        if name != "suite_clips_misses":
+            print(f"  {name}: {value}", flush=True)
+    for miss in misses:
+        print(f"      suite clip miss: {miss}", flush=True)
+    return figures
+
+
 def _figures(label: str, result: dict[str, Any]) -> dict[str, Any]:
     plain, degraded = result["scores"]["plain"], result["scores"]["degraded"]
     return {
@@ -176,6 +226,7 @@ def main() -> dict[str, Any]:
         figures[f"{split}_share_decoded_again_in_30s_window"] = f"{passes}/{len(chosen)}"
         print(f"  {split}: decode CPU {base['cpu_median']:.3f} s -> {ours['cpu_median']:.3f} s median "
               f"({figures[f'{split}_cpu_ratio_baseline_to_assistant']}x); cascade re-decoded {passes}", flush=True)
+    figures.update(_suite_clips(assistant, understander))
     figures["not_speech_empty_baseline"] = _not_speech(baseline)
     figures["not_speech_empty_assistant"] = _not_speech(assistant)
     figures.update(_vosk())
