@@ -13,8 +13,8 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ("understanding", "recognition", "listening", "home_listening", "speech", "endtoend", "soak", "phrases",
-           "allocator")
+MODULES = ("understanding", "emergencies", "recognition", "listening", "home_listening", "speech", "endtoend", "soak",
+           "phrases", "allocator")
 
 
 def _value(value: Any) -> str:

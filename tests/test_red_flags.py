@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core.normalize import basic_tokens
 from assistant.core.understanding import Understander
 
 EMERGENCIES = {
