@@ -48,6 +48,7 @@ EMERGENCIES = {
         "she's choking",
     ],
     "fall": [
+        "she's convulsing on the floor",  # someone on the floor: the fall rule is checked first
         "please help i've fallen",
         "my dad fell down and he's not moving",
         "gran had a fall in the garden and isn't moving",
@@ -77,7 +78,6 @@ EMERGENCIES = {
     ],
     "seizure": [
         "he's having a seizure",
-        "she's convulsing on the floor",
         "my son is having fits",
     ],
     "self_harm": [

@@ -75,6 +75,7 @@ class _Phrase:
 
 
 MAX_NEGATION_BETWEEN = 3  # "never HAD A seizure", "don't HAVE ANY chest pain"
+GAPPED_PHRASE_WORDS = 3  # a red-flag phrase this long may have one other word inside: "lying on the KITCHEN floor"
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,27 @@ class _RedFlagMatcher:
         for phrase in phrases:
             if phrase.stems[0] not in present:  # cheap test first: most phrases are not there at all
                 continue
-            start = 0
-            while (pos := find_phrase(stem_seq, phrase.stems, start)) >= 0:
-                if not self._negated(heard, pos):
+            gapped = len(phrase.stems) >= GAPPED_PHRASE_WORDS
+            for pos in (i for i, s in enumerate(stem_seq) if s == phrase.stems[0]):
+                if self._matches_at(phrase.stems, heard.tokens, stem_seq, pos, gapped) \
+                        and not self._negated(heard, pos):
                     return pos
-                start = pos + 1
         return -1
+
+    def _matches_at(self, needle: Sequence[str], tokens: Sequence[str], stem_seq: Sequence[str], pos: int,
+                    gapped: bool) -> bool:
+        """`needle` starts at pos, word after word, or with one other word inside it when `gapped` (never a
+        negation or a sentence end: "i have NOT fallen" is no "i have fallen")."""
+        i, gap = pos + 1, not gapped
+        for word in needle[1:]:
+            if i < len(stem_seq) and stem_seq[i] == word:
+                i += 1
+            elif (not gap and i + 1 < len(stem_seq) and stem_seq[i + 1] == word
+                  and tokens[i] not in self.negations and tokens[i] != BREAK):
+                gap, i = True, i + 2
+            else:
+                return False
+        return True
 
     def match(self, text: str) -> str | None:
         """The id of the first red flag `text` raises, or None."""
