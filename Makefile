@@ -5,6 +5,9 @@ PY          := $(VENV)/bin/python
 APT_PACKAGES := python3 python3-venv espeak-ng libportaudio2 pulseaudio pulseaudio-utils \
                 libasound2-plugins sox alsa-utils systemd flite
 ARGS ?=
+# Two test workers, each with its own PulseAudio: the real-time audio tests mostly wait, so two
+# halve make test on a 2-core machine (still passing with one core busy). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 
 .PHONY: install system-packages run test bench lint lock clean
 
@@ -49,7 +52,7 @@ run: install
 
 test: install
 	$(VENV)/bin/ruff check assistant tests bench
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 bench: install
 	$(PY) -m bench

@@ -26,6 +26,9 @@ Layout of the server (names are class attributes):
 
 PortAudio sees the server through Debian's ALSA pulse plugin as the ALSA devices ``pulse`` and ``default``.
 
+Each instance has its own server, socket, HOME and XDG_RUNTIME_DIR in a fresh temp folder, so the test
+workers `make test` runs side by side (pytest-xdist) never share a device.
+
 The daemon runs in the foreground as our child (not ``-D``) so that ``stop()`` can terminate it and wait
 for it, and so that it gets SIGTERM if the test process dies (PR_SET_PDEATHSIG: no orphan daemons). The
 death signal fires when the *thread* that called ``start()`` exits, so start it from a long-lived thread.
