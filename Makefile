@@ -52,6 +52,7 @@ run: install
 
 test: install
 	$(VENV)/bin/ruff check assistant tests bench
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 bench: install
@@ -59,6 +60,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check assistant tests bench
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

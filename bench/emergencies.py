@@ -82,7 +82,7 @@ def _held_out() -> tuple[list[tuple[str, str]], list[str], list[dict[str, Any]]]
     """(emergencies as (text, red flag), look-alikes, ordinary held-out utterances with expectations)."""
     import yaml
 
-    from assistant.commands.content import read_sentence_tests
+    from assistant.caregiver.content_check import read_sentence_tests
 
     cases, problems = read_sentence_tests(REPO / "content" / "tests" / "heldout")
     if problems:

@@ -121,19 +121,19 @@ class Listener:
     """The product's recognizer and conversation rules, with a silent speaker."""
 
     def __init__(self) -> None:
-        from assistant.commands.listen import _Silent
         from assistant.config import Settings
-        from assistant.conversation import Conversation, WakeWord
         from assistant.core.dialog import Dialog
         from assistant.core.loader import load_content
         from assistant.core.understanding import Understander
+        from assistant.core.wake import WakeWord
+        from assistant.loop.turn_taking import SilentSpeaker, TurnTaking
         from assistant.recognition import open_recognizer
 
         settings = Settings()
         self.content = load_content(settings.content_path())
         self.recognizer = open_recognizer(settings, self.content, wake_phrase=WAKE)
         self.understander = Understander(self.content)
-        self._make = lambda turns: Conversation(Dialog(self.understander, wake_phrase=WAKE), _Silent(),
+        self._make = lambda turns: TurnTaking(Dialog(self.understander, wake_phrase=WAKE), SilentSpeaker(),
                                                 lambda line: None, turns.append, on_alert=lambda text: None,
                                                 on_speech_change=lambda r, v: None, wake_phrase=WAKE)
         self.decode_seconds = 0.0
@@ -148,7 +148,7 @@ class Listener:
 
     def _words(self, transcript) -> str:
         """The reading the listening loop acts on (hearing.reading_to_act_on, with the wake phrase)."""
-        from assistant.hearing import reading_to_act_on
+        from assistant.recognition.reading import reading_to_act_on
 
         return reading_to_act_on(transcript, self.understander, self.wake.split)
 
@@ -160,7 +160,7 @@ class Listener:
 
     def text(self, audio: np.ndarray, above_room_db: float = -float("inf")) -> str:
         """The words the listening loop acts on, for an utterance this loud against the room's speech."""
-        from assistant.hearing import addressed_reading
+        from assistant.recognition.reading import addressed_reading
 
         return self._words(addressed_reading(self._transcribe(audio), above_room_db))
 

@@ -259,12 +259,12 @@ def _product_check() -> Callable[[np.ndarray], bool | None] | None:
     """The listening loop's own end check (core/endpoint.py on the product's Whisper transcript), asked
     synchronously: the bench feeds audio faster than real time, so the verdict is never late here."""
     from assistant.config import Settings
-    from assistant.conversation import WakeWord
-    from assistant.core.endpoint import question_complete
     from assistant.core.loader import load_content
+    from assistant.core.question_end import question_complete
     from assistant.core.understanding import Understander
-    from assistant.hearing import reading_to_act_on
+    from assistant.core.wake import WakeWord
     from assistant.recognition import open_recognizer
+    from assistant.recognition.reading import reading_to_act_on
 
     settings = Settings(wake_phrase="off")
     content = load_content(settings.content_path())

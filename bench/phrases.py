@@ -82,8 +82,8 @@ SPLITS = {
 
 
 def _right(name: str, text: str, understander) -> bool:
-    """Did the conversation get what was meant from this text (as `Conversation.hear` reads it)?"""
-    from assistant.conversation import WakeWord
+    """Did the conversation get what was meant from this text (as `TurnTaking.hear` reads it)?"""
+    from assistant.core.wake import WakeWord
 
     if name == "wake":
         woke, rest = WakeWord(WAKE).split(text)
@@ -102,12 +102,12 @@ def main(split: str = "heldout") -> dict[str, Any]:
     chosen = SPLITS[split]
 
     from assistant.config import DEFAULT_CONTENT_DIR, Settings
-    from assistant.conversation import WakeWord
     from assistant.core.loader import load_content
     from assistant.core.understanding import Understander
-    from assistant.hearing import addressed_reading, reading_to_act_on
+    from assistant.core.wake import WakeWord
     from assistant.phrases.personal import PersonalPhrases
     from assistant.recognition import open_recognizer
+    from assistant.recognition.reading import addressed_reading, reading_to_act_on
 
     content = load_content(DEFAULT_CONTENT_DIR)
     understander = Understander(content)

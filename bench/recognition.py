@@ -145,7 +145,7 @@ def _suite_clips(recognizer, understander) -> dict[str, Any]:
     CPU, and this is where a clip misheard on this machine's CPU is seen by name."""
     from suite_clips import SPOKEN, degraded_emergencies, plain_clips
 
-    from assistant.hearing import decide
+    from assistant.recognition.reading import decide
 
     expected = {sentence: (kind, what) for sentence, kind, what in SPOKEN}
     misses: list[str] = []

@@ -93,7 +93,7 @@ class Score:
 
 def evaluate(recognizer, understander, chosen: list[Clip], show_misses: int = 0) -> dict[str, Any]:
     """Decisions on every clip, scored plain / degraded, with the decode CPU and wall time per clip."""
-    from assistant.hearing import decide
+    from assistant.recognition.reading import decide
 
     scores = {"plain": Score(), "degraded": Score()}
     cpu: list[float] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.alert import UTTERANCE_ENV, CaregiverAlert
+from assistant.caregiver.alert import UTTERANCE_ENV, CaregiverAlert
 from assistant.config import load_settings
 
 UTTERANCE = 'I fell; "help" $(touch /tmp/should-not-exist) `id` & me'
@@ -84,7 +84,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path, caplog: pytest.Lo
         sleep 300
         """)
     alert = CaregiverAlert([str(slow)], timeout=0.5)
-    with caplog.at_level(logging.WARNING, logger="assistant.alert"):
+    with caplog.at_level(logging.WARNING, logger="assistant.caregiver.alert"):
         alert.fire("help me")
         wait_for_file(pids)
         grandchild = int(pids.read_text())
@@ -99,7 +99,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path, caplog: pytest.Lo
 
 def test_missing_program_is_logged(caplog: pytest.LogCaptureFixture):
     alert = CaregiverAlert(["/nonexistent/notify-caregiver", "--urgent"], timeout=5)
-    with caplog.at_level(logging.WARNING, logger="assistant.alert"):
+    with caplog.at_level(logging.WARNING, logger="assistant.caregiver.alert"):
         alert.fire("chest pain")
         assert alert.wait(timeout=30)
     assert "/nonexistent/notify-caregiver" in caplog.text and "not found" in caplog.text
@@ -111,7 +111,7 @@ def test_program_that_is_not_executable_is_logged(tmp_path: Path, caplog: pytest
     plain.write_text("not a program")
     plain.chmod(0o644)
     alert = CaregiverAlert([str(plain)], timeout=5)
-    with caplog.at_level(logging.WARNING, logger="assistant.alert"):
+    with caplog.at_level(logging.WARNING, logger="assistant.caregiver.alert"):
         alert.fire("chest pain")
         assert alert.wait(timeout=30)
     assert "cannot be run" in caplog.text and str(plain) in caplog.text
@@ -123,7 +123,7 @@ def test_failing_program_is_logged_with_its_status_and_output(tmp_path: Path, ca
         exit 3
         """)
     alert = CaregiverAlert([str(failing)], timeout=30)
-    with caplog.at_level(logging.WARNING, logger="assistant.alert"):
+    with caplog.at_level(logging.WARNING, logger="assistant.caregiver.alert"):
         alert.fire("I can't breathe")
         assert alert.wait(timeout=30)
     assert "status 3" in caplog.text and "mail server unreachable" in caplog.text

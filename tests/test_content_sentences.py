@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.commands.content import SentenceCase, read_sentence_tests
+from assistant.caregiver.content_check import SentenceCase, read_sentence_tests
 from assistant.core.content import COMMAND_IDS, TOPIC_IDS
 from assistant.core.normalize import basic_tokens
 from assistant.core.understanding import Understander

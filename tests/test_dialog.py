@@ -7,8 +7,8 @@ import pytest
 from assistant.config import DEFAULT_CONTENT_DIR
 from assistant.core.dialog import Dialog, Mode
 from assistant.core.loader import load_content
+from assistant.core.speech_settings import RATE_MAX, RATE_MIN, VOLUME_MAX, VOLUME_MIN
 from assistant.core.understanding import Understander
-from assistant.speech.settings import RATE_MAX, RATE_MIN, VOLUME_MAX, VOLUME_MIN
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +205,7 @@ def test_triage_statement_answered(dialog, content):
     ("my coach said i need physio", False, "my coach said i need physio"),
 ])
 def test_wake_phrase_found_even_when_slightly_misheard(heard, woke, rest):
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
 
     assert WakeWord("hey coach").split(heard) == (woke, rest)
     assert WakeWord("off").split(heard) == (True, heard)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import doctor
+from assistant.caregiver import checks as doctor
 from assistant.config import Settings
 
 ASSISTANT = [sys.executable, "-m", "assistant"]

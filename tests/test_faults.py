@@ -222,7 +222,7 @@ def test_unwritable_log_the_conversation_goes_on(tmp_path, sessions, problem):
     assert answers == expected
     warning = went_on_with_one_warning(session, code)
     reason = "Not a directory" if problem == "folder-is-a-file" else "No space left on device"
-    assert "assistant.history" in warning and reason in warning and "--no-log" in warning
+    assert "assistant.caregiver.conversation_log" in warning and reason in warning and "--no-log" in warning
 
 
 def test_speech_setting_that_cannot_be_saved_is_still_applied(tmp_path, sessions):
@@ -333,7 +333,7 @@ def test_emergency_with_characters_no_argument_can_carry_still_alerts(tmp_path, 
 
 def test_alert_with_a_lone_surrogate_still_runs(tmp_path):
     """Recognizers and scripts can hand over text with a lone surrogate, which no encoding can carry."""
-    from assistant.alert import CaregiverAlert
+    from assistant.caregiver.alert import CaregiverAlert
 
     marker = tmp_path / "alerted"
     alert = CaregiverAlert([str(_script(tmp_path / "alert.sh", f'printf "%s" "$1" > "{marker}"\n'))], timeout=30)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.caregiver.conversation_log import ConversationLog, history_path, read_history
 from assistant.config import DEFAULT_CONTENT_DIR
 from assistant.core.dialog import Dialog
 from assistant.core.loader import load_content
 from assistant.core.understanding import Understander
-from assistant.history import ConversationLog, history_path, read_history
 
 ASSISTANT = [sys.executable, "-m", "assistant"]
 
@@ -168,7 +168,7 @@ def test_unwritable_log_warns_once_and_retries(tmp_path: Path, understander: Und
     blocker.write_text("I am a file, not a folder")
     log = ConversationLog(path=blocker / "ot-pt-assistant" / "history.jsonl")
     decision = understander.understand("what is occupational therapy")
-    with caplog.at_level(logging.DEBUG, logger="assistant.history"):
+    with caplog.at_level(logging.DEBUG, logger="assistant.caregiver.conversation_log"):
         results = [log.append("turn", decision) for _ in range(3)]
     assert results == [False, False, False]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -179,7 +179,7 @@ def test_unwritable_log_warns_once_and_retries(tmp_path: Path, understander: Und
 
     caplog.clear()
     blocker.unlink()  # the caregiver fixes it: later turns are written again
-    with caplog.at_level(logging.WARNING, logger="assistant.history"):
+    with caplog.at_level(logging.WARNING, logger="assistant.caregiver.conversation_log"):
         assert log.append("turn after the fix", decision)
     assert "writable again" in caplog.text
     assert [t.transcript for t in read_history(path=log.path)] == ["turn after the fix"]
@@ -189,7 +189,7 @@ def test_full_disk_does_not_raise(understander: Understander, caplog: pytest.Log
     # /dev/full fails every write with ENOSPC, exactly like a full disk.
     before = os.stat("/dev/full").st_mode
     log = ConversationLog(path="/dev/full")
-    with caplog.at_level(logging.WARNING, logger="assistant.history"):
+    with caplog.at_level(logging.WARNING, logger="assistant.caregiver.conversation_log"):
         assert not log.append("turn", understander.understand("what is physical therapy"))
         assert not log.append("turn", understander.understand("what is physical therapy"))
     assert len(caplog.records) == 1 and "No space left on device" in caplog.text
@@ -207,14 +207,14 @@ def test_xdg_data_home_under_a_file_does_not_raise(tmp_path: Path, monkeypatch: 
 def test_table_shows_each_turn_readably(tmp_path: Path, understander: Understander):
     from rich.console import Console
 
-    from assistant.commands.history import _print_table
+    from assistant.commands.history import print_table
 
     path = tmp_path / "h.jsonl"
     log = ConversationLog(path=path)
     log.append("[unk] what is occupational therapy", understander.understand("what is occupational therapy"))
     log.append("i fell and cannot get up", understander.understand("i fell and cannot get up"))
     console = Console(record=True, width=220, force_terminal=True)
-    _print_table(read_history(path=path), console=console)
+    print_table(read_history(path=path), console=console)
     text = console.export_text()
     assert "[unk] what is occupational therapy" in text  # user text is shown as it is, never as markup
     assert "topic ot.what" in text and "triage emergency" in text

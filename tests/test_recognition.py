@@ -20,10 +20,10 @@ from speech_voices import TEST_VOICES, speak
 from suite_clips import EMERGENCIES, EMERGENCY_DEGRADATIONS, SPOKEN, degraded_emergencies, plain_clips
 
 from assistant.config import Settings
-from assistant.hearing import decide, reading_to_act_on
 from assistant.recognition import RecognizerError, choose_engine, open_recognizer
 from assistant.recognition.base import Recognizer
 from assistant.recognition.ct2_int8 import ModelFileError, read_model_file
+from assistant.recognition.reading import decide, reading_to_act_on
 from assistant.recognition.vocabulary import spoken_words
 from assistant.recognition.whisper_engine import WhisperRecognizer
 from assistant.recognition.whisper_model import (
@@ -347,7 +347,7 @@ def test_open_recognizer_says_which_engine_in_one_line(content, tmp_path, monkey
 
 @pytest.mark.parametrize("voice", TEST_VOICES)
 def test_the_wake_phrase_is_heard_in_front_of_a_question(whisper, voice):
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
 
     wake = WakeWord("hey coach")
     for question in ("what is occupational therapy", "i have chest pain"):
@@ -388,7 +388,7 @@ def _over_the_tv(text: str, tv: np.ndarray, at: float) -> np.ndarray:
 
 def test_the_wake_phrase_said_over_a_tv_is_heard_with_the_question_after_it(whisper, whisper_awaiting_wake,
                                                                             understander, tv_talking):
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
 
     wake = WakeWord("hey coach")
     woke = {"free reading": 0, "wake phrase asked": 0}
@@ -409,7 +409,7 @@ def test_the_wake_phrase_said_over_a_tv_is_heard_with_the_question_after_it(whis
 
 @pytest.mark.parametrize("over_tv", [False, True], ids=["quiet room", "over the tv"])
 def test_speech_without_the_wake_phrase_is_not_given_one(whisper_awaiting_wake, tv_talking, over_tv):
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
 
     wake = WakeWord("hey coach")
     for i, (question, _) in enumerate(OVER_TV):
@@ -427,7 +427,7 @@ def test_a_plausible_wake_phrase_is_offered_not_acted_on(whisper_awaiting_wake, 
     """Between WAKE_LOGPROB_ADDRESSED and WAKE_LOGPROB the reading that starts with the wake phrase is only
     offered: the listening loop takes it when the utterance is as loud as the person (hearing.addressed_reading).
     The band is widened here so that these clips (at -5.3 to -4.1 over this TV) fall in it."""
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
     from assistant.recognition import whisper_engine
 
     monkeypatch.setattr(whisper_engine, "WAKE_LOGPROB_ADDRESSED", -6.0)
@@ -459,10 +459,10 @@ def test_the_listening_loop_takes_the_offered_reading_only_at_the_persons_loudne
     """The loop's own step from an utterance to the words acted on (listening.words_heard), on real audio over
     the TV, with the band widened as in the test above so that the reading is offered."""
     from assistant.audio.segmenter import Utterance
-    from assistant.conversation import WakeWord
-    from assistant.hearing import ADDRESSED_ABOVE_ROOM_DB, reading_to_act_on
-    from assistant.listening import words_heard
+    from assistant.core.wake import WakeWord
+    from assistant.loop.hands_free import words_heard
     from assistant.recognition import whisper_engine
+    from assistant.recognition.reading import ADDRESSED_ABOVE_ROOM_DB, reading_to_act_on
 
     monkeypatch.setattr(whisper_engine, "WAKE_LOGPROB_ADDRESSED", -6.0)
     wake = WakeWord("hey coach")
@@ -481,8 +481,8 @@ def test_the_listening_loop_takes_the_offered_reading_only_at_the_persons_loudne
 
 
 def test_the_addressed_reading_is_taken_only_from_an_utterance_as_loud_as_the_person():
-    from assistant.hearing import ADDRESSED_ABOVE_ROOM_DB, addressed_reading
     from assistant.recognition.base import Transcript
+    from assistant.recognition.reading import ADDRESSED_ABOVE_ROOM_DB, addressed_reading
 
     addressed = Transcript("hey coach i have chest pain", 0.3, False, alternatives=("they hope i have chest pain",))
     heard = Transcript("they hope i have chest pain", 0.4, False, addressed=addressed)
@@ -508,7 +508,7 @@ def test_an_emergency_in_another_reading_wins_and_an_ordinary_one_never_does(und
 
 
 def test_another_reading_is_acted_on_only_where_the_best_one_is_not_understood(understander):
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
     from assistant.recognition.base import Transcript
 
     misheard = Transcript("what is a key a patient or therapy", 0.6, True,
@@ -530,7 +530,7 @@ def test_another_reading_is_acted_on_only_where_the_best_one_is_not_understood(u
 
 
 def test_stop_in_another_reading_is_acted_on_even_where_the_best_one_is_understood(understander):
-    from assistant.conversation import WakeWord
+    from assistant.core.wake import WakeWord
     from assistant.recognition.base import Transcript
 
     # a reverberant "stop" is heard "step" first, and "step" alone is a physical-therapy subject

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.audio_files import AudioFileError, load_wav, read_wav
+from assistant.audio.wav_files import AudioFileError, load_wav, read_wav
 
 
 def tone(rate: int, seconds: float = 0.5, freq: float = 440.0, level: float = 0.5) -> np.ndarray:

@@ -13,7 +13,7 @@ from audio_samples import RATE, click, espeak, mix, silence
 
 from assistant.audio import gain
 from assistant.audio.segmenter import NOT_YET, Segmenter, SegmenterConfig, Utterance
-from assistant.hearing import ADDRESSED_ABOVE_ROOM_DB
+from assistant.recognition.reading import ADDRESSED_ABOVE_ROOM_DB
 
 
 def run(signal: np.ndarray, block: int = 1600, segmenter: Segmenter | None = None, **overrides: float

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant import service
+from assistant.caregiver import systemd_unit
 from assistant.config import Settings
 
 VENV_BIN = Path(sys.executable).parent
@@ -61,7 +61,7 @@ def shared_dir() -> Iterator[Path]:
 
 
 def _write(folder: Path, text: str) -> Path:
-    path = folder / service.UNIT_NAME
+    path = folder / systemd_unit.UNIT_NAME
     path.write_text(text, encoding="utf-8")
     path.chmod(0o644)
     return path
@@ -75,7 +75,7 @@ def analyze_verify(unit: Path, user: bool, runtime_dir: Path) -> list[str]:
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{output}\n--- unit ---\n{unit.read_text()}"
-    return [line for line in output.splitlines() if service.UNIT_NAME in line or str(unit) in line]
+    return [line for line in output.splitlines() if systemd_unit.UNIT_NAME in line or str(unit) in line]
 
 
 def _decode_dump_command(line: str) -> list[str]:
@@ -108,14 +108,14 @@ def _decode_dump_command(line: str) -> list[str]:
 def systemd_parsed(unit: Path) -> tuple[list[str], list[str]]:
     """(argv, environment) of our unit as systemd itself parses it, with `$$` turned into `$` as systemd
     does when it starts the command."""
-    cmd = [_systemd_binary(), "--test", "--system", f"--unit={service.UNIT_NAME}", "--no-pager"]
+    cmd = [_systemd_binary(), "--test", "--system", f"--unit={systemd_unit.UNIT_NAME}", "--no-pager"]
     if os.geteuid() == 0:  # systemd refuses test mode as root
         cmd = ["runuser", "-u", "nobody", "--", *cmd]
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_UNIT_PATH": f"{unit.parent}:",
            "SYSTEMD_LOG_TARGET": "console"}
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"systemd --test failed:\n{result.stdout}\n{result.stderr}"
-    block = result.stdout.split(f"-> Unit {service.UNIT_NAME}:", 1)[1].split("\n\t-> Unit ", 1)[0]
+    block = result.stdout.split(f"-> Unit {systemd_unit.UNIT_NAME}:", 1)[1].split("\n\t-> Unit ", 1)[0]
     commands = [ln.strip(" \t")[len("Command Line: "):] for ln in block.split("\n")
                 if ln.strip(" \t").startswith("Command Line: ")]
     assert len(commands) == 1, f"expected exactly one command in the unit, systemd found: {commands}"
@@ -135,7 +135,7 @@ def nasty_settings(content: Path) -> Settings:
 
 def nasty_argv(content: Path) -> list[str]:
     given = {"input_device", "output_device", "wake_phrase", "voice", "rate", "volume"}
-    argv = service.listen_argv(service.assistant_command(), nasty_settings(content), given)
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), nasty_settings(content), given)
     return argv + [f"--extra={value}" for value in NASTY[4:]]  # every nasty value reaches the unit
 
 
@@ -147,18 +147,18 @@ def _keys(unit_text: str) -> list[str]:
 def test_unit_with_nasty_values_verifies_and_round_trips(system: bool, shared_dir: Path) -> None:
     argv = nasty_argv(shared_dir)
     assert argv[0] == str(VENV_BIN / "assistant"), "ExecStart must name this venv's real script"
-    spec = service.UnitSpec(argv=argv, system=system, user="root" if system else None,
+    spec = systemd_unit.UnitSpec(argv=argv, system=system, user="root" if system else None,
                             supplementary_groups=["audio"] if system else [],
                             environment={"ASSISTANT_CONFIG": str(shared_dir / 'my "100%" $config\\.yaml')},
-                            systemd_version=service.systemd_version())
-    text = service.render_unit(spec)
+                            systemd_version=systemd_unit.systemd_version())
+    text = systemd_unit.render_unit(spec)
     unit = _write(shared_dir, text)
 
     assert analyze_verify(unit, user=not system, runtime_dir=shared_dir / "run") == []
     parsed_argv, environment = systemd_parsed(unit)
     assert parsed_argv == argv
     assert environment == ["PYTHONUNBUFFERED=1", f"ASSISTANT_CONFIG={spec.environment['ASSISTANT_CONFIG']}"]
-    assert service.parse_exec_line(service.exec_start_of(text) or "") == argv
+    assert systemd_unit.parse_exec_line(systemd_unit.exec_start_of(text) or "") == argv
 
     # Nothing was injected: the keys are exactly the ones we write, each ExecStart-like key once.
     keys = _keys(text)
@@ -171,34 +171,35 @@ def test_unit_with_nasty_values_verifies_and_round_trips(system: bool, shared_di
 
 @pytest.mark.parametrize("value", [INJECTION, "mic\r[Service]", "tab\there", "bell\x07", "nel\x85"])
 def test_line_breaks_and_control_characters_are_refused(value: str, shared_dir: Path) -> None:
-    argv = service.listen_argv(service.assistant_command(), Settings(input_device=value))
-    with pytest.raises(service.ServiceError, match="--input-device.*cannot go into a systemd unit"):
-        service.render_unit(service.UnitSpec(argv=argv))
-    with pytest.raises(service.ServiceError, match="ASSISTANT_CONFIG"):
-        service.render_unit(service.UnitSpec(argv=argv[:1], environment={"ASSISTANT_CONFIG": value}))
-    with pytest.raises(service.ServiceError, match="not a valid (user|group) name"):
-        service.render_unit(service.UnitSpec(argv=argv[:1], system=True, user=f"root{value}"))
-    with pytest.raises(service.ServiceError, match="not a valid (user|group) name"):
-        service.render_unit(service.UnitSpec(argv=argv[:1], system=True, user="root",
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), Settings(input_device=value))
+    with pytest.raises(systemd_unit.ServiceError, match="--input-device.*cannot go into a systemd unit"):
+        systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv))
+    with pytest.raises(systemd_unit.ServiceError, match="ASSISTANT_CONFIG"):
+        systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv[:1], environment={"ASSISTANT_CONFIG": value}))
+    with pytest.raises(systemd_unit.ServiceError, match="not a valid (user|group) name"):
+        systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv[:1], system=True, user=f"root{value}"))
+    with pytest.raises(systemd_unit.ServiceError, match="not a valid (user|group) name"):
+        systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv[:1], system=True, user="root",
                                              supplementary_groups=[f"audio{value}"]))
 
 
 def test_verify_reads_warnings_and_restart_steps_follow_the_systemd_version(shared_dir: Path) -> None:
     """`systemd-analyze verify` exits 0 on unknown keys; the check above must see its warnings. The
     stepped back-off keys go in only where the installed systemd knows them."""
-    argv = service.listen_argv(service.assistant_command(), Settings())
-    installed = service.systemd_version()
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), Settings())
+    installed = systemd_unit.systemd_version()
     assert installed is not None, "systemctl --version did not report a version"
-    current = service.render_unit(service.UnitSpec(argv=argv, systemd_version=installed))
-    newest = service.render_unit(service.UnitSpec(argv=argv, systemd_version=service.STEPPED_RESTART_SINCE))
-    oldest = service.render_unit(service.UnitSpec(argv=argv, systemd_version=None))
+    current = systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv, systemd_version=installed))
+    newest = systemd_unit.render_unit(
+        systemd_unit.UnitSpec(argv=argv, systemd_version=systemd_unit.STEPPED_RESTART_SINCE))
+    oldest = systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv, systemd_version=None))
     assert "RestartSteps=" in newest and "RestartMaxDelaySec=" in newest
     assert "RestartSteps=" not in oldest and "Type=simple" in oldest
-    assert ("RestartSteps=" in current) == (installed >= service.STEPPED_RESTART_SINCE)
+    assert ("RestartSteps=" in current) == (installed >= systemd_unit.STEPPED_RESTART_SINCE)
 
     assert analyze_verify(_write(shared_dir, current), user=True, runtime_dir=shared_dir / "run") == []
     warnings = analyze_verify(_write(shared_dir, newest), user=True, runtime_dir=shared_dir / "run")
-    if installed < service.STEPPED_RESTART_SINCE:
+    if installed < systemd_unit.STEPPED_RESTART_SINCE:
         assert any("RestartSteps" in line for line in warnings), warnings
     else:
         assert warnings == []
@@ -208,9 +209,9 @@ def test_verify_reads_warnings_and_restart_steps_follow_the_systemd_version(shar
 
 
 def test_start_limit_never_trips_on_automatic_restarts() -> None:
-    argv = service.listen_argv(service.assistant_command(), Settings())
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), Settings())
     for version in (None, 252, 256):
-        text = service.render_unit(service.UnitSpec(argv=argv, systemd_version=version))
+        text = systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv, systemd_version=version))
         values = dict(line.split("=", 1) for line in text.split("\n") if "=" in line and line[0] != "#")
         most_starts = int(values["StartLimitIntervalSec"]) // int(values["RestartSec"]) + 1
         assert int(values["StartLimitBurst"]) > most_starts
@@ -223,8 +224,8 @@ def test_program_path_with_spaces_and_percent_is_found_by_systemd(shared_dir: Pa
     program = folder / "assistant"
     program.write_text("#!/bin/sh\nexit 0\n")
     program.chmod(0o755)
-    text = service.render_unit(service.UnitSpec(argv=[str(program), "listen", "--service"],
-                                                systemd_version=service.systemd_version()))
+    text = systemd_unit.render_unit(systemd_unit.UnitSpec(argv=[str(program), "listen", "--service"],
+                                                systemd_version=systemd_unit.systemd_version()))
     unit = _write(shared_dir, text)
     assert analyze_verify(unit, user=True, runtime_dir=shared_dir / "run") == []
     assert systemd_parsed(unit)[0] == [str(program), "listen", "--service"]
@@ -234,8 +235,8 @@ def test_program_path_with_spaces_and_percent_is_found_by_systemd(shared_dir: Pa
                             env={**os.environ, "XDG_RUNTIME_DIR": str(shared_dir / "run")})
     assert result.returncode != 0 and "not executable" in result.stderr + result.stdout
     for bad in ('/opt/my "venv"/bin/assistant', "/opt/back\\slash/assistant", "/opt/$HOME/assistant"):
-        with pytest.raises(service.ServiceError, match="quotes, backslashes or '\\$'"):
-            service.render_unit(service.UnitSpec(argv=[bad, "listen"]))
+        with pytest.raises(systemd_unit.ServiceError, match="quotes, backslashes or '\\$'"):
+            systemd_unit.render_unit(systemd_unit.UnitSpec(argv=[bad, "listen"]))
 
 
 printable = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=40)
@@ -244,15 +245,15 @@ printable = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=4
 @given(st.lists(printable, min_size=1, max_size=8))
 @settings(max_examples=300, deadline=None)
 def test_quoting_round_trips_through_our_parser(values: list[str]) -> None:
-    line = " ".join(service.quote_exec_arg(v) for v in values)
-    assert service.parse_exec_line(line) == values
+    line = " ".join(systemd_unit.quote_exec_arg(v) for v in values)
+    assert systemd_unit.parse_exec_line(line) == values
 
 
 @given(st.lists(printable, min_size=1, max_size=12))
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_quoting_round_trips_through_systemd(shared_dir: Path, values: list[str]) -> None:
     argv = [str(VENV_BIN / "assistant"), *values]
-    unit = _write(shared_dir, service.render_unit(service.UnitSpec(argv=argv)))
+    unit = _write(shared_dir, systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv)))
     assert systemd_parsed(unit)[0] == argv
 
 
@@ -260,13 +261,13 @@ def test_listen_argv_pins_chosen_settings_and_only_given_speech_settings(tmp_pat
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     cmd = ["/venv/bin/assistant"]
-    assert service.listen_argv(cmd, Settings()) == [*cmd, "listen", "--service"]
+    assert systemd_unit.listen_argv(cmd, Settings()) == [*cmd, "listen", "--service"]
     chosen = Settings(input_device="2", engine="vosk", content_dir="my content", rate=120, volume=0.4)
-    argv = service.listen_argv(cmd, chosen, given={"volume"})
+    argv = systemd_unit.listen_argv(cmd, chosen, given={"volume"})
     assert argv == [*cmd, "listen", "--service", f"--content={tmp_path / 'my content'}", "--engine=vosk",
                     "--input-device=2", "--volume=0.4"]
     # a default value given on the command line is pinned (the caregiver chose it); --no-log passes on
-    assert service.listen_argv(cmd, Settings(), given={"wake_phrase"}, log_enabled=False) == [
+    assert systemd_unit.listen_argv(cmd, Settings(), given={"wake_phrase"}, log_enabled=False) == [
         *cmd, "listen", "--service", "--wake-phrase=hey coach", "--no-log"]
 
 
@@ -278,10 +279,10 @@ def test_the_real_listen_command_reads_the_unit_argv_as_the_chosen_settings(shar
 
     from assistant import cli
 
-    argv = service.listen_argv(service.assistant_command(), nasty_settings(shared_dir),
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), nasty_settings(shared_dir),
                                given={"input_device", "output_device", "wake_phrase", "voice", "rate"})
     argv.append("--wake-phrase=-h")  # the last one wins, as on any command line: a value like an option
-    parsed = systemd_parsed(_write(shared_dir, service.render_unit(service.UnitSpec(argv=argv))))[0]
+    parsed = systemd_parsed(_write(shared_dir, systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv))))[0]
     parser = argparse.ArgumentParser(prog="assistant")
     subparsers = parser.add_subparsers(dest="command")
     importlib.import_module("assistant.commands.listen").register(subparsers, [cli.common_options()])
@@ -297,10 +298,10 @@ def test_the_real_listen_command_reads_the_unit_argv_as_the_chosen_settings(shar
 def test_user_unit_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    assert service.unit_path(False) == tmp_path / "cfg" / "systemd" / "user" / service.UNIT_NAME
+    assert systemd_unit.unit_path(False) == tmp_path / "cfg" / "systemd" / "user" / systemd_unit.UNIT_NAME
     monkeypatch.setenv("XDG_CONFIG_HOME", "relative/ignored")  # the XDG rules ignore relative paths
-    assert service.unit_path(False) == tmp_path / "home" / ".config" / "systemd" / "user" / service.UNIT_NAME
-    assert service.unit_path(True) == Path("/etc/systemd/system") / service.UNIT_NAME
+    assert systemd_unit.unit_path(False) == tmp_path / "home" / ".config" / "systemd" / "user" / systemd_unit.UNIT_NAME
+    assert systemd_unit.unit_path(True) == Path("/etc/systemd/system") / systemd_unit.UNIT_NAME
 
 
 # ----- the command line, in a private HOME ----------------------------------------------------------------
@@ -346,8 +347,8 @@ def test_dry_run_prints_a_verified_unit_and_writes_nothing(private_home: dict[st
 
 
 def test_install_status_uninstall_in_a_private_home(private_home: dict[str, str], tmp_path: Path) -> None:
-    unit = tmp_path / "config" / "systemd" / "user" / service.UNIT_NAME
-    link = unit.parent / "default.target.wants" / service.UNIT_NAME
+    unit = tmp_path / "config" / "systemd" / "user" / systemd_unit.UNIT_NAME
+    link = unit.parent / "default.target.wants" / systemd_unit.UNIT_NAME
 
     missing = assistant(private_home, "service", "status")
     assert missing.returncode == 1 and "not installed" in missing.stdout
@@ -359,7 +360,7 @@ def test_install_status_uninstall_in_a_private_home(private_home: dict[str, str]
     assert "systemctl --user daemon-reload && systemctl --user enable --now" in installed.stdout
     # systemctl enables a unit without a running manager: the link that starts it at login exists
     assert link.is_symlink() and link.resolve() == unit.resolve()
-    written = service.parse_exec_line(service.exec_start_of(unit.read_text()) or "")
+    written = systemd_unit.parse_exec_line(systemd_unit.exec_start_of(unit.read_text()) or "")
     assert written == [str(VENV_BIN / "assistant"), "listen", "--service", "--input-device=Mic 'B'",
                        "--wake-phrase=hello helper"]
 
@@ -395,19 +396,19 @@ def test_without_systemctl_install_says_what_to_run_and_uninstall_cleans_up(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine without systemd tools (the real `systemctl` is only hidden from PATH here)."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    unit = tmp_path / "units" / service.UNIT_NAME
-    text = service.render_unit(service.UnitSpec(argv=service.listen_argv(service.assistant_command(),
-                                                                         Settings())))
-    outcome = service.install(text, system=False, path=unit)
+    unit = tmp_path / "units" / systemd_unit.UNIT_NAME
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), Settings())
+    text = systemd_unit.render_unit(systemd_unit.UnitSpec(argv=argv))
+    outcome = systemd_unit.install(text, system=False, path=unit)
     assert not outcome.ok and unit.read_text() == text
     assert any("systemctl --user daemon-reload && systemctl --user enable --now" in line
                for line in outcome.lines)
-    assert not service.status(False, path=unit).manager_running
+    assert not systemd_unit.status(False, path=unit).manager_running
 
-    link = unit.parent / "default.target.wants" / service.UNIT_NAME  # enabled on some other occasion
+    link = unit.parent / "default.target.wants" / systemd_unit.UNIT_NAME  # enabled on some other occasion
     link.parent.mkdir()
     link.symlink_to(unit)
-    removed = service.uninstall(False, path=unit)
+    removed = systemd_unit.uninstall(False, path=unit)
     assert removed.lines == [f"Removed {unit}"] and not unit.exists() and not link.is_symlink()
 
 
@@ -434,24 +435,24 @@ def test_with_a_running_manager_install_reloads_enables_and_restarts(tmp_path: P
     fake.write_text(FAKE_SYSTEMCTL.format(log=log, fail=fail))
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    unit = tmp_path / "units" / service.UNIT_NAME
-    text = service.render_unit(service.UnitSpec(argv=[str(VENV_BIN / "assistant"), "listen", "--service"]))
+    unit = tmp_path / "units" / systemd_unit.UNIT_NAME
+    text = systemd_unit.render_unit(systemd_unit.UnitSpec(argv=[str(VENV_BIN / "assistant"), "listen", "--service"]))
 
-    outcome = service.install(text, system=False, path=unit)
+    outcome = systemd_unit.install(text, system=False, path=unit)
     assert outcome.ok and any("Enabled and started" in line for line in outcome.lines)
     calls = log.read_text().splitlines()
-    name = service.UNIT_NAME
+    name = systemd_unit.UNIT_NAME
     assert calls == ["--user is-system-running", "--user daemon-reload", f"--user enable {name}",
                      f"--user restart {name}"]
-    state = service.status(False, path=unit)
+    state = systemd_unit.status(False, path=unit)
     assert (state.installed, state.enabled, state.active, state.manager_running) == (True, "enabled", "active",
                                                                                     True)
     fail.touch()
-    failed = service.install(text, system=True, path=unit)
+    failed = systemd_unit.install(text, system=True, path=unit)
     assert not failed.ok and any("`systemctl restart" in line and "bad unit" in line for line in failed.lines)
 
     log.write_text("")
-    removed = service.uninstall(False, path=unit)
+    removed = systemd_unit.uninstall(False, path=unit)
     assert removed.lines == [f"Removed {unit}"] and not unit.exists()
     assert log.read_text().splitlines() == ["--user is-system-running", f"--user disable --now {name}",
                                             "--user daemon-reload"]

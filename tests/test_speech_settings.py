@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import CONTENT_DIR
 
+from assistant.app import Application
 from assistant.config import Settings, load_settings
-from assistant.speech import settings as speech
+from assistant.core import speech_settings as speech
+from assistant.core.loader import load_content
 
 RATE_BOUNDS = (speech.RATE_MIN, speech.RATE_MAX)
 VOLUME_BOUNDS = (speech.VOLUME_MIN, speech.VOLUME_MAX)
@@ -62,19 +65,21 @@ def test_unknown_adjustment_is_an_error():
         speech.adjust("quieter", 165, 0.9)
 
 
+def application(settings: Settings) -> Application:
+    return Application(settings, load_content(CONTENT_DIR))
+
+
 def test_remember_writes_only_the_changed_setting(tmp_path, monkeypatch):
     config = tmp_path / "config.yaml"
     config.write_text("wake_phrase: hello helper\nvolume: 0.75\n", encoding="utf-8")
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     settings = load_settings()
     settings.volume = 0.5  # a --volume given on the command line for this run only
-    change = speech.adjust_settings("slower", settings)
-    assert speech.remember(settings, change) is True
+    change = speech.adjust("slower", settings.rate, settings.volume)
+    application(settings).remember_speech(change.rate, None)
     saved = yaml.safe_load(config.read_text(encoding="utf-8"))
     assert saved == {"wake_phrase": "hello helper", "volume": 0.75, "rate": 140}
     assert load_settings().rate == 140
-    unchanged = speech.adjust("faster", speech.RATE_MAX, 0.9)
-    assert speech.remember(Settings(rate=speech.RATE_MAX), unchanged) is False
 
 
 def test_remember_survives_an_unwritable_config(tmp_path, monkeypatch, caplog):
@@ -82,7 +87,7 @@ def test_remember_survives_an_unwritable_config(tmp_path, monkeypatch, caplog):
     blocker.write_text("not a folder")
     monkeypatch.setenv("ASSISTANT_CONFIG", str(blocker / "config.yaml"))
     settings = Settings()
-    change = speech.adjust_settings("louder", settings)
-    assert speech.remember(settings, change) is False
+    change = speech.adjust("louder", settings.rate, settings.volume)
+    application(settings).remember_speech(None, change.volume)
     assert settings.volume == 1.0  # still applies for this run
     assert "remember" in caplog.text

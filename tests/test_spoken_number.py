@@ -64,4 +64,5 @@ def test_the_synthesized_emergency_answer_says_the_number_digit_by_digit(content
     digit_by_digit = _length(answer.replace(number, " ".join(SAID[number].split())), settings)
     quantity = _length(answer, settings)
     assert abs(spoken - digit_by_digit) <= 0.01 * digit_by_digit
-    assert abs(spoken - quantity) > 10 * abs(spoken - digit_by_digit) + 0.05 * synth.SAMPLE_RATE
+    # espeak-ng's length varies by a few hundredths of a second between runs; the readings differ by over 0.5 s
+    assert abs(spoken - quantity) > 4 * abs(spoken - digit_by_digit) + 0.05 * synth.SAMPLE_RATE

@@ -206,7 +206,7 @@ import json, sys, yaml
 from pathlib import Path
 from assistant.core.loader import load_content
 from assistant.core.understanding import Understander
-from assistant.commands.content import read_sentence_tests
+from assistant.caregiver.content_check import read_sentence_tests
 u = Understander(load_content(Path('content')))
 texts = [e['text'] or '' for e in yaml.safe_load(open('bench/data/dev_utterances.yaml'))]
 texts += [c.sentence for c in read_sentence_tests(Path('content/tests'))[0]]

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from assistant.commands.startup import open_application
 from assistant.config import Settings
-from assistant.core.understanding import Decision, Understander
-from assistant.runtime import load_content_or_exit
+from assistant.core.decision import Decision
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -46,21 +46,18 @@ def _emit(decision: Decision, as_json: bool) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    content = load_content_or_exit(settings)
-    understander = Understander(content, emergency_number=settings.emergency_number)
     if not args.question and not args.audio:
         print("assistant ask: give a question, '-' to read questions from stdin, or --audio FILE...",
               file=sys.stderr)
         return 2
+    app = open_application(settings)
     decisions: list[Decision] = []
     for text in _typed_inputs(args):
-        decision = understander.understand(text)
+        decision = app.decide_text(text)
         _emit(decision, args.json)
         decisions.append(decision)
     if args.audio:
-        from assistant.hearing import decide_audio_files  # engines load only when audio is given
-
-        for decision in decide_audio_files([Path(p) for p in args.audio], understander, settings):
+        for decision in app.decide_audio_files(Path(p) for p in args.audio):  # engines load only now
             _emit(decision, args.json)
             decisions.append(decision)
     if args.save_audio or not args.no_speak:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assistant.caregiver.checks import CheckResult, run_checks
 from assistant.config import ConfigError, Settings, apply_overrides, config_path
-from assistant.doctor import CheckResult, run_checks
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:

@@ -1,6 +1,7 @@
 """`assistant history [--last N] [--json]`: what was said and answered, for the caregiver.
 
-On a terminal it is a table (time, what was heard, what kind of question, the answer shortened);
+On a terminal it is a table (time, the room where served rooms are logged, what was heard, what kind of
+question, the answer shortened);
 piped or redirected it is one plain line per turn; --json gives the stored JSON lines unchanged.
 """
 
@@ -12,8 +13,8 @@ import sys
 import textwrap
 from datetime import datetime
 
+from assistant.caregiver.conversation_log import History, Turn, history_path, read_history
 from assistant.config import Settings
-from assistant.history import History, Turn, history_path, read_history
 
 ANSWER_WIDTH = 90
 HEARD_WIDTH = 50
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for turn in history:
             print(json.dumps(turn.to_json(), ensure_ascii=False))
     elif sys.stdout.isatty():
-        _print_table(history)
+        print_table(history)
     else:
         for turn in history:
             print(plain_line(turn))
@@ -106,11 +107,12 @@ def heard(turn: Turn) -> str:
 
 
 def plain_line(turn: Turn) -> str:
-    return (f"{local_time(turn.time)}  heard: \"{heard(turn)}\"  [{what_kind(turn)}]  "
+    room = f"  room: {turn.room}" if turn.room else ""
+    return (f"{local_time(turn.time)}{room}  heard: \"{heard(turn)}\"  [{what_kind(turn)}]  "
             f"answered: {shorten(turn.answer, ANSWER_WIDTH)}")
 
 
-def _print_table(history: History, console=None) -> None:
+def print_table(history: History, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -118,11 +120,15 @@ def _print_table(history: History, console=None) -> None:
     # Cells are Text, not markup strings: a transcript like "[unk]" must show as it is.
     table = Table(title=Text(f"Conversation history ({len(history)} turn(s), {history.path})"),
                   title_justify="left")
+    rooms = any(turn.room for turn in history)  # only logs with served rooms get the column
     table.add_column("Time", no_wrap=True)
+    if rooms:
+        table.add_column("Room")
     table.add_column("Heard")
     table.add_column("Kind")
     table.add_column("Answer")
     for turn in history:
-        cells = (local_time(turn.time), heard(turn), what_kind(turn), shorten(turn.answer, ANSWER_WIDTH))
+        cells = (local_time(turn.time), *([turn.room or "-"] if rooms else []), heard(turn), what_kind(turn),
+                 shorten(turn.answer, ANSWER_WIDTH))
         table.add_row(*(Text(cell) for cell in cells), style="bold red" if turn.is_emergency else None)
     (console or Console()).print(table)

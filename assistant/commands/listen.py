@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import sys
 import time
 
+from assistant.commands.startup import open_application
 from assistant.config import Settings
-from assistant.content_watch import ContentWatcher
-from assistant.conversation import Conversation, TurnRecord
-from assistant.core.dialog import Dialog
-from assistant.core.understanding import Understander
-from assistant.runtime import load_content_or_exit
-
-log = logging.getLogger(__name__)
+from assistant.loop.turn_taking import SilentSpeaker, device_conversation
+from assistant.loop.typed import converse_typed
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -30,6 +24,11 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     parser.add_argument("--no-speak", action="store_true", help="print answers only")
     parser.add_argument("--service", action="store_true",
                         help="started by systemd: wait for late audio devices, say when ready")
+    parser.add_argument("--server", metavar="URI",
+                        help="be a room satellite of `assistant serve` at tcp://HOST:10700: microphone, wake "
+                             "phrase and speaker here, recognition and the conversation on the server")
+    parser.add_argument("--room", help="this satellite's room (its own conversation; named in alerts and the "
+                                       "history), e.g. bathroom; default: this machine's name")
     parser.set_defaults(func=run)
 
 
@@ -52,108 +51,54 @@ class _Status:
                            soft_wrap=True)
 
 
-class _Silent:
-    """Stands in for the speaker with --no-speak: answers are printed only."""
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    status = _Status()
+    app = open_application(settings)
+    if args.once:
+        from assistant.loop.hands_free import listen_once
 
-    is_speaking = False
-
-    def speak(self, text: str, block: bool = True) -> bool:
-        return True
-
-    def stop(self) -> None:
-        pass
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return True
-
-
-def build_conversation(settings: Settings, speak: bool, status, service: bool = False
-                       ) -> tuple[Conversation, object]:
-    content = load_content_or_exit(settings)
-    understander = Understander(content, emergency_number=settings.emergency_number)
-    dialog = Dialog(understander, rate=settings.rate, volume=settings.volume, wake_phrase=settings.wake_phrase)
-    if speak:
+        decision = listen_once(app)
+        print(json.dumps(decision.to_contract(), ensure_ascii=False), flush=True)
+        return 0 if decision.error is None else 1
+    if args.no_speak:
+        speaker = SilentSpeaker()
+    else:
         from assistant.speech.speaker import Speaker
 
         speaker = Speaker(settings)
-    else:
-        speaker = _Silent()
-
-    from assistant.alert import CaregiverAlert
-    from assistant.history import ConversationLog
-
-    alert = CaregiverAlert(settings.alert_command, settings.alert_timeout)
-    history = ConversationLog(enabled=settings.log_enabled)
-
-    def on_turn(turn: TurnRecord) -> None:
-        print(turn.reply.text, flush=True)
-        history.record(turn.reply, turn.transcript)
-
-    def on_speech_change(rate: int | None, volume: float | None) -> None:
-        from assistant.config import save_settings
-
-        settings.rate = rate if rate is not None else settings.rate
-        settings.volume = volume if volume is not None else settings.volume
-        try:
-            save_settings(settings, only=["rate", "volume"])
-        except OSError as exc:
-            log.warning("could not remember the speech setting: %s", exc)
-
-    watcher = ContentWatcher(settings.content_path(), content, on_problem=status)
-
-    def reload_content() -> None:
-        new_content = watcher.changed_content()
-        if new_content is not None:
-            dialog.use_understander(Understander(new_content, emergency_number=settings.emergency_number))
-            status("content reloaded")
-
-    conversation = Conversation(
-        dialog, speaker, status=status, on_turn=on_turn, on_alert=alert.fire,
-        on_speech_change=on_speech_change, wake_phrase=settings.wake_phrase,
-        follow_up_seconds=settings.follow_up_seconds, end_on_goodbye=not service, refresh=reload_content)
-    return conversation, alert
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    status = _Status()
-    if args.once:
-        from assistant.listening import listen_once
-
-        decision = listen_once(settings)
-        print(json.dumps(decision.to_contract(), ensure_ascii=False), flush=True)
-        return 0 if decision.error is None else 1
-    conversation, alert = build_conversation(settings, speak=not args.no_speak, status=status,
-                                             service=args.service)
+    if args.server:
+        return _satellite(args, app, speaker, status)
+    turns = device_conversation(app, speaker, status, on_answer=lambda text: print(text, flush=True),
+                                service=args.service)
     try:
         if args.text:
-            return _typed(conversation, status)
-        from assistant.listening import run_hands_free
+            return converse_typed(turns)
+        from assistant.loop.hands_free import run_hands_free
 
-        return run_hands_free(conversation, settings, status, service=args.service)
+        return run_hands_free(app, turns, status, service=args.service)
     except KeyboardInterrupt:
         status("stopped (Ctrl-C)")
         return 0
     finally:
-        conversation.speaker.stop()
-        alert.wait(2.0)
+        speaker.stop()
+        app.alert.wait(2.0)
 
 
-def _typed(conversation: Conversation, status) -> int:
-    """Typed questions, one a line; the fallback when there is no microphone."""
-    conversation.wake.tokens = ()  # typing is already deliberate: no wake phrase
-    conversation.dialog.wake_phrase = None
-    conversation.awake_until = float("inf")
-    conversation.greet()
-    interactive = sys.stdin.isatty()
-    while not conversation.finished.is_set():
-        if interactive:
-            print("> ", end="", file=sys.stderr, flush=True)
-        # Bytes that are not UTF-8 become U+FFFD: a strict locale would otherwise crash the conversation.
-        line = sys.stdin.buffer.readline().decode("utf-8", "replace")
-        if not line:
-            break
-        conversation.hear(line, typed=True)
-        if not interactive:
-            conversation.speaker.wait(120)  # scripted input: let each answer finish, like a person would
-    conversation.speaker.wait(120)
-    return 0
+def _satellite(args: argparse.Namespace, app, speaker, status: _Status) -> int:
+    import socket
+
+    from assistant.loop.satellite import run_satellite, satellite_conversation
+    from assistant.network.client import RoomClient
+
+    server = RoomClient(args.server, room=args.room or socket.gethostname())
+    turns = satellite_conversation(app, server, speaker, status, on_answer=lambda text: print(text, flush=True),
+                                   service=args.service)
+    try:
+        if args.text:
+            return converse_typed(turns)
+        return run_satellite(app, turns, server, status, service=args.service)
+    except KeyboardInterrupt:
+        status("stopped (Ctrl-C)")
+        return 0
+    finally:
+        speaker.stop()

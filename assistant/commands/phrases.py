@@ -45,7 +45,7 @@ def _say_to_terminal(text: str) -> None:
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.audio_files import AudioFileError, load_wav
+    from assistant.audio.wav_files import AudioFileError, load_wav
     from assistant.phrases.enroll import check_take
 
     takes = []

@@ -10,7 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from assistant import service
+from assistant.caregiver import systemd_unit
 from assistant.config import Settings
 
 JOURNAL_HINT = "journalctl {scope}-u ot-pt-assistant.service -f"
@@ -49,15 +49,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.service_action == "install":
             return _install(args, settings)
         if args.service_action == "uninstall":
-            return _print_outcome(service.uninstall(args.system))
+            return _print_outcome(systemd_unit.uninstall(args.system))
         return _status(args.system)
-    except service.ServiceError as exc:
+    except systemd_unit.ServiceError as exc:
         print(f"assistant service: {exc}", file=sys.stderr)
         return 2
 
 
 def _given(args: argparse.Namespace) -> set[str]:
-    names = [name for name, _ in service.PINNED_OPTIONS + service.SPEECH_OPTIONS]
+    names = [name for name, _ in systemd_unit.PINNED_OPTIONS + systemd_unit.SPEECH_OPTIONS]
     return {name for name in names if getattr(args, name, None) is not None}
 
 
@@ -65,19 +65,19 @@ def _check_paths(settings: Settings) -> None:
     # A service that cannot find its content or model would only fail and restart for ever.
     content = settings.content_path().expanduser()
     if not content.is_dir():
-        raise service.ServiceError(f"the content folder {content} does not exist. Give the right one with "
+        raise systemd_unit.ServiceError(f"the content folder {content} does not exist. Give the right one with "
                                    "--content DIR (or leave it out for the built-in content).")
     if settings.model and not Path(settings.model).expanduser().is_dir():
-        raise service.ServiceError(f"the model folder {settings.model} does not exist. Install one with "
+        raise systemd_unit.ServiceError(f"the model folder {settings.model} does not exist. Install one with "
                                    "`assistant model install`, or leave --model out for the built-in English model.")
 
 
 def _system_account(args: argparse.Namespace) -> tuple[str, list[str]]:
-    name = args.service_user or service.invoking_user()
+    name = args.service_user or systemd_unit.invoking_user()
     try:
         pwd.getpwnam(name)
     except KeyError as exc:
-        raise service.ServiceError(
+        raise systemd_unit.ServiceError(
             f"there is no user '{name}' on this machine; give one with --user NAME") from exc
     try:
         grp.getgrnam("audio")  # Debian / Raspberry Pi OS: members may open the sound cards directly
@@ -89,18 +89,18 @@ def _system_account(args: argparse.Namespace) -> tuple[str, list[str]]:
 
 def _install(args: argparse.Namespace, settings: Settings) -> int:
     if args.service_user and not args.system:
-        raise service.ServiceError("--user NAME only applies to a system service: add --system")
+        raise systemd_unit.ServiceError("--user NAME only applies to a system service: add --system")
     _check_paths(settings)
     user, groups = _system_account(args) if args.system else (None, [])
     environment = {}
     if os.environ.get("ASSISTANT_CONFIG"):  # keep using the same config file as this command did
         environment["ASSISTANT_CONFIG"] = str(Path(os.environ["ASSISTANT_CONFIG"]).expanduser().absolute())
-    argv = service.listen_argv(service.assistant_command(), settings, _given(args),
+    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), settings, _given(args),
                                log_enabled=not getattr(args, "no_log", False))
-    spec = service.UnitSpec(argv=argv, system=args.system, user=user, environment=environment,
-                            supplementary_groups=groups, systemd_version=service.systemd_version())
-    text = service.render_unit(spec)
-    path = service.unit_path(args.system)
+    spec = systemd_unit.UnitSpec(argv=argv, system=args.system, user=user, environment=environment,
+                            supplementary_groups=groups, systemd_version=systemd_unit.systemd_version())
+    text = systemd_unit.render_unit(spec)
+    path = systemd_unit.unit_path(args.system)
     if args.dry_run:
         sys.stdout.write(text)
         print(f"(dry run: this would be written to {path}; nothing was written)", file=sys.stderr)
@@ -108,23 +108,23 @@ def _install(args: argparse.Namespace, settings: Settings) -> int:
     if not args.system and os.geteuid() == 0 and os.environ.get("SUDO_USER"):
         print(f"note: with sudo this installs root's own user service. Run it without sudo to install it "
               f"for {os.environ['SUDO_USER']}, or add --system.", file=sys.stderr)
-    code = _print_outcome(service.install(text, args.system, path))
+    code = _print_outcome(systemd_unit.install(text, args.system, path))
     scope = "" if args.system else "--user "
     print(f"See what it says: {JOURNAL_HINT.format(scope=scope)}")
     if not args.system:
         print(f"To start it at boot without anyone logging in: sudo loginctl enable-linger "
-              f"{service.invoking_user()}")
+              f"{systemd_unit.invoking_user()}")
     return code
 
 
-def _print_outcome(outcome: service.Outcome) -> int:
+def _print_outcome(outcome: systemd_unit.Outcome) -> int:
     for line in outcome.lines:
         print(line)
     return 0 if outcome.ok else 1
 
 
 def _status(system: bool) -> int:
-    state = service.status(system)
+    state = systemd_unit.status(system)
     scope = "" if system else "--user "
     print(f"Unit file: {state.path} ({'installed' if state.installed else 'not installed'})")
     if not state.installed:

@@ -23,6 +23,12 @@ class Decision:
     error: str | None = None  # set when the input itself was unusable (bad audio file ...)
     phrase: str | None = None  # the personal phrase (assistant/phrases) that decided it, if one did
 
+    @classmethod
+    def unusable(cls, source: str, answer: str, error: str) -> Decision:
+        """The decision on input that could not be used at all (an unreadable file, no microphone)."""
+        return cls(input=source, transcript=None, kind="unknown", topic=None, disposition=None, command=None,
+                   answer=answer, confidence=0.0, confirm=False, error=error)
+
     @property
     def is_emergency(self) -> bool:
         return self.disposition == "emergency"

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from assistant.core.decision import Decision
+from assistant.core.speech_settings import adjust
 from assistant.core.understanding import Understander
-from assistant.speech.settings import adjust
+from assistant.core.wake import active_wake_phrase
 
 ORDINALS = {"first": 0, "one": 0, "1": 0, "former": 0, "second": 1, "two": 1, "2": 1, "latter": 1, "last": 1}
 
@@ -52,7 +53,7 @@ class Dialog:
         self.content = understander.content
         self.rate = rate
         self.volume = volume
-        self.wake_phrase = wake_phrase if wake_phrase and wake_phrase.lower() != "off" else None
+        self.wake_phrase = active_wake_phrase(wake_phrase)
         self.state = _State()
 
     def use_understander(self, understander: Understander) -> None:

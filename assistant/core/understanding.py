@@ -18,7 +18,6 @@ from rapidfuzz import fuzz, process
 
 from assistant.core.content import Content, Topic
 from assistant.core.decision import Decision
-from assistant.core.endpoint import Subjects
 from assistant.core.normalize import (
     BREAK,
     FUNCTION_WORDS,
@@ -32,6 +31,7 @@ from assistant.core.normalize import (
     stems,
     without_red_flag_fillers,
 )
+from assistant.core.question_end import Subjects
 
 QUESTION_WORDS = frozenset({"what", "how", "where", "who", "which", "why", "when", "does", "do", "is", "are",
                             "can", "could", "should", "will", "would", "tell", "explain", "define"})
@@ -131,8 +131,13 @@ class _RedFlagMatcher:
         for phrase in self.exclusions:  # "chest of drawers", "fell asleep": blanked out before matching
             if phrase.stems[0] not in present:
                 continue
-            while (pos := phrase.find(stem_seq)) >= 0:
-                for i in range(pos, pos + len(phrase.stems)):
+            start = 0
+            while (pos := find_phrase(stem_seq, phrase.stems, start)) >= 0:
+                start = pos + 1
+                span = range(pos, pos + len(phrase.stems))
+                if any(pause_before[i] for i in span[1:]):  # "a stroke, last week she was fine": two clauses
+                    continue
+                for i in span:
                     stem_seq[i] = tokens[i] = BREAK
         return _Heard(tokens, pause_before)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from assistant.core.decision import Decision
 from assistant.core.understanding import Understander
+from assistant.core.wake import active_wake_phrase
 from assistant.phrases import COMMAND_NAMES
 from assistant.phrases.features import phrase_features
 from assistant.phrases.matcher import Match, PhraseMatcher
@@ -42,7 +43,7 @@ class PersonalPhrases:
                     for name, takes in recordings.items()}
         self.matcher = PhraseMatcher(features)
         self.understander = understander
-        self.wake_phrase = wake_phrase if wake_phrase and wake_phrase.lower() != "off" else None
+        self.wake_phrase = active_wake_phrase(wake_phrase)
         self.emergency_text = next((t for t in EMERGENCY_TEXTS if understander.understand(t).is_emergency),
                                    EMERGENCY_TEXTS[0])
 

@@ -37,10 +37,10 @@ class Transcript:
     words: tuple[Word, ...] = ()
     trails_off: bool = False  # the engine heard the speaker break off mid-sentence (Whisper writes "...")
     # Other readings the engine found plausible (Whisper's other beam hypotheses and its greedy reading),
-    # in the same form as `text`: the red-flag check reads them too (hearing.reading_to_act_on).
+    # in the same form as `text`: the red-flag check reads them too (recognition.reading).
     alternatives: tuple[str, ...] = ()
     # The reading that starts with the wake phrase, where the engine finds that plausible but did not write
-    # it: for the listening loop to take when the sound says the person spoke (hearing.addressed_reading).
+    # it: for the listening loop to take when the sound says the person spoke (recognition.reading.addressed_reading).
     addressed: Transcript | None = None
 
     @classmethod
@@ -100,7 +100,7 @@ def as_int16(samples: np.ndarray) -> np.ndarray:
     """Check and flatten what callers pass: int16 mono only, so no engine sees misread bytes."""
     samples = np.asarray(samples)
     if samples.dtype != np.int16:
-        raise TypeError(f"recognizers take int16 samples, got {samples.dtype} (see assistant.audio_files)")
+        raise TypeError(f"recognizers take int16 samples, got {samples.dtype} (see assistant.audio.wav_files)")
     if samples.ndim != 1:
         if samples.ndim == 2 and 1 in samples.shape:
             return samples.reshape(-1)

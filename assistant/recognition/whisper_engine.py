@@ -1,6 +1,6 @@
 """Whisper (faster-whisper / CTranslate2) on the CPU: the built-in English recognizer.
 
-One utterance at a time (Whisper does not stream; speculation.py starts it during the endpoint silence):
+One utterance at a time (Whisper does not stream; loop/early_decoding.py starts it during the endpoint silence):
 1. The Silero VAD that ships in the faster-whisper wheel finds the speech. No speech, no decoding: this is
    what keeps Whisper from writing "Thank you." for silence, noise, music, clicks, coughs or breathing.
 2. The speech (with a little padding) is encoded in a window only as long as it needs (DecodeOptions
@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.core.endpoint import TRAILING_MARKS
+from assistant.core.question_end import TRAILING_MARKS
+from assistant.core.wake import active_wake_phrase
 from assistant.recognition.allocator import map_big_buffers_separately
 from assistant.recognition.base import RecognizerError, StreamingRecognizer, Transcript, as_int16
 from assistant.recognition.vocabulary import spoken_words
@@ -301,7 +302,7 @@ class _Pass:
 
 def _wake_spellings(tokenizer, phrase: str | None) -> tuple[list[str], tuple[tuple[int, ...], ...]]:
     """The wake phrase's words, and the ways Whisper may start a reading with it ("Hey coach," "Hey, coach,")."""
-    words = spoken_words(phrase or "") if phrase and phrase.strip().lower() != "off" else []
+    words = spoken_words(active_wake_phrase(phrase) or "")
     if not words:
         return [], ()
     said = " ".join(words).capitalize()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,7 @@ class Speaker:
         self._voice_ids: dict[str, str | None] = {}
         self.last_timing: SpeechTiming | None = None
         self._engine_missing = False  # espeak-ng cannot load: do not open the device for nothing
+        self.on_finished: Callable[[], None] | None = None  # called when an answer has stopped playing
         if warm_up:
             self._warm_up()
 
@@ -199,8 +201,11 @@ class Speaker:
                 timing.underruns = playback.underruns
             utterance.done.set()
             with self._lock:
-                if self._current is utterance:
+                last = self._current is utterance  # not replaced by the next answer already
+                if last:
                     self._current = None
+            if last and self.on_finished is not None:
+                self.on_finished()
 
     def _play(self, utterance: _Utterance) -> None:
         # The first sentence is synthesized before the stream opens and is queued right behind the

@@ -1,17 +1,17 @@
-"""Shared start-up steps for the commands: loading content with a message a caregiver can act on."""
+"""Opening the application for a command, with a message a caregiver can act on when the content is broken."""
 
 from __future__ import annotations
 
 import sys
 
+from assistant.app import Application
 from assistant.config import Settings
-from assistant.core.content import Content
-from assistant.core.loader import ContentError, load_content
+from assistant.core.loader import ContentError
 
 
-def load_content_or_exit(settings: Settings) -> Content:
+def open_application(settings: Settings) -> Application:
     try:
-        return load_content(settings.content_path())
+        return Application.open(settings)
     except ContentError as exc:
         print(f"assistant: the content in {settings.content_path()} has problems:", file=sys.stderr)
         for problem in exc.problems:

@@ -1,18 +1,13 @@
 """Voice commands that change how the assistant speaks: bounded steps and what to say about them.
 
-Pure (no audio): the dialog asks `adjust("slower", settings)` for the new values and a short phrase,
-speaks the phrase in the new setting, then calls `remember(settings, change)` so it survives a restart.
+Pure: the dialog asks `adjust("slower", rate, volume)` for the new values and a short phrase, and says the
+phrase in the new setting; the application remembers the new value for the next start.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Literal
-
-from assistant.config import Settings, save_settings
-
-log = logging.getLogger(__name__)
 
 Adjustment = Literal["slower", "faster", "louder", "softer"]
 ADJUSTMENTS: tuple[Adjustment, ...] = ("slower", "faster", "louder", "softer")
@@ -68,26 +63,3 @@ def adjust(adjustment: str, rate: int, volume: float) -> SpeechChange:
     changed = (new_rate, new_volume) != (int(rate), float(volume))
     done, at_limit = _PHRASES[adjustment]  # type: ignore[index]
     return SpeechChange(adjustment, setting, new_rate, new_volume, changed, done if changed else at_limit)
-
-
-def adjust_settings(adjustment: str, settings: Settings) -> SpeechChange:
-    """adjust() on a Settings object, updating it in place (not yet saved)."""
-    change = adjust(adjustment, settings.rate, settings.volume)
-    settings.rate, settings.volume = change.rate, change.volume
-    return change
-
-
-def remember(settings: Settings, change: SpeechChange) -> bool:
-    """Write the setting this change touched to the user's config file (only that one).
-
-    A config file that cannot be written is logged, not raised: the hands-free loop must go on.
-    """
-    if not change.changed:
-        return False
-    setattr(settings, change.setting, getattr(change, change.setting))
-    try:
-        save_settings(settings, only=[change.setting])
-    except OSError as exc:
-        log.warning("Could not remember the new speaking %s in the config file: %s", change.setting, exc)
-        return False
-    return True

@@ -240,7 +240,7 @@ def check_microphone(settings: Settings) -> CheckResult:
     return _check_device(settings, "input")
 
 
-# -- the room (issue 12): is it quiet enough to hear the person? -------------------------------------
+# -- the room: is it quiet enough to hear the person? -------------------------------------
 
 ROOM_SECONDS = 3.0
 ROOM_PROMPT = "Checking the room. Please stay quiet for 3 seconds."
@@ -416,7 +416,7 @@ def _int8_copy_state() -> str:
 
 
 def check_conversation_log(settings: Settings) -> CheckResult:
-    from assistant.history import ConversationLog
+    from assistant.caregiver.conversation_log import ConversationLog
 
     name = "conversation log"
     if not settings.log_enabled:

@@ -1,26 +1,25 @@
 """Who the assistant answers in the hands-free loop, with the wake phrase on (real content, real dialog).
 
-The speaker is the loop's own silent stand-in (commands/listen.py `_Silent`, used by `listen --no-speak`):
+The speaker is the loop's own silent stand-in (loop/turn_taking.py `SilentSpeaker`, used by `listen --no-speak`):
 what is tested here is the decision to answer, not audio; the same paths run on the virtual devices in
 tests/test_home_listening.py."""
 
 from __future__ import annotations
 
-from assistant.commands.listen import _Silent
 from assistant.config import DEFAULT_CONTENT_DIR
-from assistant.conversation import Conversation, TurnRecord
 from assistant.core.dialog import Dialog
 from assistant.core.loader import load_content
 from assistant.core.understanding import Understander
+from assistant.loop.turn_taking import SilentSpeaker, TurnRecord, TurnTaking
 
 CONTENT = load_content(DEFAULT_CONTENT_DIR)
 
 
-def conversation(wake: str | None = "hey coach") -> tuple[Conversation, list[TurnRecord], list[str]]:
+def conversation(wake: str | None = "hey coach") -> tuple[TurnTaking, list[TurnRecord], list[str]]:
     turns: list[TurnRecord] = []
     status: list[str] = []
     dialog = Dialog(Understander(CONTENT), wake_phrase=wake)
-    talk = Conversation(dialog, _Silent(), status.append, turns.append, on_alert=lambda text: None,
+    talk = TurnTaking(dialog, SilentSpeaker(), status.append, turns.append, on_alert=lambda text: None,
                         on_speech_change=lambda rate, volume: None, wake_phrase=wake)
     return talk, turns, status
 

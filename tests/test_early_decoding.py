@@ -13,8 +13,8 @@ from audio_samples import silence
 from speech_voices import speak
 
 from assistant.audio.segmenter import Segmenter
+from assistant.loop.early_decoding import SpeculativeRecognizer
 from assistant.recognition.whisper_engine import WhisperRecognizer
-from assistant.speculation import SpeculativeRecognizer
 
 
 @pytest.fixture(scope="module")

@@ -69,10 +69,7 @@ def question_complete(text: str, decision: Decision | None, trails_off: bool = F
     if any(_open(basic_tokens(other), subjects) for other in alternatives):
         return False  # another plausible reading of the same audio is unfinished: waiting costs less
     # Not understood, or only doubtfully: wait for more too. A first half misheard mid-pause is most often
-    # this (dev halting clips: 94% kept whole this way, 85% when the endpoint silence decided); the cost
-    # is that a question that is misheard anyway gets its "did you mean" or "I don't know" later. Tried: the
-    # endpoint silence deciding where the words still read as a whole question ("what is your facial
-    # therapy": a question word, its verb, two more words): dev halting pairs 92% -> 89% kept whole.
+    # this; the cost is that a question misheard anyway gets its "did you mean" or "I don't know" later.
     return decision.kind != "unknown" and not decision.confirm
 
 

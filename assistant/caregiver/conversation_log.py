@@ -1,7 +1,8 @@
 """The conversation log a caregiver reads: one JSON line per turn in the user's data folder, owner-only.
 
 Each line is ``{"time": ISO 8601 local time with offset, "transcript": what was heard, "decision":
-Decision.to_contract(), "answer": what was said}``. What someone says about their health is private:
+Decision.to_contract(), "answer": what was said}``, plus ``"room"`` where it was said in a room served over
+the network (a satellite, a device or a configured name). What someone says about their health is private:
 the folder is created 0700 and the file 0600, and a file found with wider permissions is narrowed.
 
 Writing must never disturb the hands-free loop: any failure (disk full, permissions, a file where the
@@ -52,12 +53,12 @@ class ConversationLog:
         self.written = 0
         self.dropped = 0
 
-    def record(self, reply: Reply, transcript: str | None = None) -> bool:
+    def record(self, reply: Reply, transcript: str | None = None, room: str | None = None) -> bool:
         """Log a dialog turn: the reply's decision and exactly what was said (``reply.text``)."""
-        return self.append(transcript, reply.decision, reply.text)
+        return self.append(transcript, reply.decision, reply.text, room=room)
 
     def append(self, transcript: str | None, decision: Decision, answer: str | None = None,
-               when: datetime | None = None) -> bool:
+               when: datetime | None = None, room: str | None = None) -> bool:
         """Append one turn; True if it was written. Never raises.
 
         transcript None means the decision's transcript (speech) or else its input (typed text); answer
@@ -73,6 +74,8 @@ class ConversationLog:
                 "decision": decision.to_contract(),
                 "answer": decision.answer if answer is None else answer,
             }
+            if room is not None:
+                turn["room"] = room
             # ensure_ascii=False keeps the file readable with `less`; lone surrogates become \\udcxx text.
             line = json.dumps(turn, ensure_ascii=False, default=str) + "\n"
             data = line.encode("utf-8", "backslashreplace")
@@ -170,6 +173,7 @@ class Turn:
     transcript: str | None
     decision: dict[str, Any]
     answer: str
+    room: str | None = None  # where it was said (a served room); None on the device itself
 
     @property
     def kind(self) -> str:
@@ -180,8 +184,11 @@ class Turn:
         return self.decision.get("disposition") == "emergency"
 
     def to_json(self) -> dict[str, Any]:
-        return {"time": self.time, "transcript": self.transcript, "decision": self.decision,
+        data = {"time": self.time, "transcript": self.transcript, "decision": self.decision,
                 "answer": self.answer}
+        if self.room is not None:
+            data["room"] = self.room
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Turn | None:
@@ -194,7 +201,9 @@ class Turn:
             return None
         if transcript is not None and not isinstance(transcript, str):
             return None
-        return cls(time=time, transcript=transcript, decision=decision, answer=answer)
+        room = data.get("room")
+        return cls(time=time, transcript=transcript, decision=decision, answer=answer,
+                   room=room if isinstance(room, str) else None)
 
 
 @dataclass

@@ -6,7 +6,8 @@ Configured in the config file as a command and its arguments, for example::
     alert_timeout: 10
 
 `fire(utterance)` runs it without a shell (no quoting surprises with what the user said) as
-``[*alert_command, utterance]`` with ``ASSISTANT_UTTERANCE`` in its environment, in a background thread so
+``[*alert_command, utterance]`` with ``ASSISTANT_UTTERANCE`` in its environment (from a room served over the
+network: ``[*alert_command, utterance, room]`` and ``ASSISTANT_ROOM`` too), in a background thread so
 the spoken emergency advice is never delayed. It runs in its own process group, so on timeout the whole
 group (a script and whatever it started) is stopped; every process is waited for (no zombies). Failures
 (program missing, non-zero exit, timeout) are logged as warnings; nothing is raised into the loop.
@@ -15,6 +16,7 @@ group (a script and whatever it started) is stopped; every process is waited for
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -30,6 +32,7 @@ from assistant.config import Settings
 log = logging.getLogger(__name__)
 
 UTTERANCE_ENV = "ASSISTANT_UTTERANCE"
+ROOM_ENV = "ASSISTANT_ROOM"
 KILL_GRACE_SECONDS = 1.0  # after SIGTERM on timeout, how long before SIGKILL
 OUTPUT_TAIL_CHARS = 300  # how much of the program's output goes into a failure warning
 CONFIG_HINT = "check alert_command in the config file"
@@ -44,6 +47,7 @@ class AlertOutcome:
     returncode: int | None = None  # None when it never ran or was killed on timeout
     timed_out: bool = False
     error: str | None = None  # why it failed, as logged
+    room: str | None = None  # the room it was said in (served over the network), None on the device
 
 
 class CaregiverAlert:
@@ -62,13 +66,14 @@ class CaregiverAlert:
     def enabled(self) -> bool:
         return bool(self.command)
 
-    def fire(self, utterance: str) -> None:
-        """Start the alert in the background and return at once; a no-op when no command is configured."""
+    def fire(self, utterance: str, room: str | None = None) -> None:
+        """Start the alert in the background and return at once; a no-op when no command is configured.
+        `room`: where it was said (a satellite, a device or a configured name), passed after the words."""
         if not self.command:
             return
         # Not a daemon thread: an emergency alert started just before exit still runs to its end (or
         # timeout), and its process is reaped.
-        thread = threading.Thread(target=self._run, args=(utterance,), name="caregiver-alert", daemon=False)
+        thread = threading.Thread(target=self._run, args=(utterance, room), name="caregiver-alert", daemon=False)
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
@@ -85,11 +90,11 @@ class CaregiverAlert:
 
     # -- the background part ------------------------------------------------------------------------
 
-    def _run(self, utterance: str) -> None:
+    def _run(self, utterance: str, room: str | None = None) -> None:
         try:
-            outcome = self._execute(utterance)
+            outcome = dataclasses.replace(self._execute(utterance, room), room=room)
         except Exception as exc:  # noqa: BLE001 - never let the alert thread die with a traceback
-            outcome = AlertOutcome(utterance, ok=False, error=f"unexpected error: {exc!r}")
+            outcome = AlertOutcome(utterance, ok=False, error=f"unexpected error: {exc!r}", room=room)
         if not outcome.ok:
             log.warning("caregiver alert %s failed: %s", self._shown(), outcome.error)
         else:
@@ -100,14 +105,17 @@ class CaregiverAlert:
     def _shown(self) -> str:
         return " ".join(self.command)
 
-    def _execute(self, utterance: str) -> AlertOutcome:
+    def _execute(self, utterance: str, room: str | None = None) -> AlertOutcome:
         said = _passable(utterance)
         env = {**os.environ, UTTERANCE_ENV: said}
+        where = [] if room is None else [_passable(room)]
+        if room is not None:
+            env[ROOM_ENV] = where[0]
         # Output goes to a temporary file, not a pipe: a program that leaves a background child holding the
         # pipe open cannot make us block, and nothing it prints reaches our stdout (JSON, status lines).
         with tempfile.TemporaryFile() as output:
             try:
-                proc = subprocess.Popen([*self.command, said], env=env, stdin=subprocess.DEVNULL,
+                proc = subprocess.Popen([*self.command, said, *where], env=env, stdin=subprocess.DEVNULL,
                                         stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                                         close_fds=True)
             except FileNotFoundError:

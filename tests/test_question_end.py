@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import DEFAULT_CONTENT_DIR
-from assistant.core.endpoint import question_complete
 from assistant.core.loader import load_content
+from assistant.core.question_end import question_complete
 from assistant.core.understanding import Understander
 
 UNDERSTANDER = Understander(load_content(DEFAULT_CONTENT_DIR))

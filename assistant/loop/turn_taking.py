@@ -1,9 +1,8 @@
-"""The hands-free loop: listen, recognize, understand, answer aloud, listen again.
+"""Turn-taking on the device: when to answer, when to stay quiet, and the follow-up window.
 
-Devices and engines come in from outside (microphone, recognizer, speaker), so the loop itself only
-wires them to the pure Dialog. While the assistant speaks, what the microphone hears is only checked
-for "stop" or the wake phrase (barge-in), never answered, so the assistant cannot answer itself.
-A microphone that fails is reopened with a back-off; nothing a device does ends the loop.
+The wake phrase opens a window for a question; after an answer a follow-up needs no wake phrase for a few
+seconds. While the assistant speaks, only "stop", the wake phrase or an emergency cut in (barge-in), so it
+never answers its own voice. An emergency is answered even without the wake phrase.
 """
 
 from __future__ import annotations
@@ -12,19 +11,16 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-from rapidfuzz import fuzz
-
+from assistant.app import Application
 from assistant.core.dialog import Dialog, Reply
-from assistant.core.endpoint import TRAILING_MARKS, question_complete
-from assistant.core.normalize import basic_tokens, find_phrase
+from assistant.core.question_end import TRAILING_MARKS, question_complete
+from assistant.core.wake import WakeWord
 
 log = logging.getLogger(__name__)
-WAKE_SIMILARITY = 85  # rapidfuzz ratio of the opening words to the wake phrase
 
 
 class Speaks(Protocol):
@@ -35,10 +31,19 @@ class Speaks(Protocol):
     def set_voice(self, rate: int | None = None, volume: float | None = None) -> None: ...
 
 
-class Hears(Protocol):
-    def utterances(self) -> Iterator[np.ndarray | None]:
-        """Whole utterances as int16 mono at the recognizer's rate; None now and then when idle."""
-        ...
+class SilentSpeaker:
+    """Stands in for the speaker with --no-speak: answers are printed only."""
+
+    is_speaking = False
+
+    def speak(self, text: str, block: bool = True) -> bool:
+        return True
+
+    def stop(self) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
 
 
 @dataclass
@@ -47,33 +52,9 @@ class TurnRecord:
     reply: Reply
 
 
-class WakeWord:
-    """Finds the wake phrase in a transcript and returns what was said after it."""
+class TurnTaking:
+    """One device's conversation: a Dialog with a speaker, a wake phrase and a follow-up window."""
 
-    def __init__(self, phrase: str | None):
-        self.tokens = tuple(basic_tokens(phrase)) if phrase and phrase.lower() != "off" else ()
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.tokens)
-
-    def split(self, transcript: str) -> tuple[bool, str]:
-        tokens = basic_tokens(transcript)
-        if not self.tokens:
-            return True, transcript
-        pos = find_phrase(tokens, self.tokens)
-        if pos >= 0:
-            return True, " ".join(tokens[pos + len(self.tokens):])
-        # Recognizers often mishear a short phrase at the start ("hey couch", "he coach"): accept a close
-        # match of the opening words, never one later in the sentence.
-        size = len(self.tokens)
-        opening = " ".join(tokens[:size])
-        if len(tokens) >= size and fuzz.ratio(opening, " ".join(self.tokens)) >= WAKE_SIMILARITY:
-            return True, " ".join(tokens[size:])
-        return False, transcript
-
-
-class Conversation:
     def __init__(self, dialog: Dialog, speaker: Speaks, status: Callable[[str], None],
                  on_turn: Callable[[TurnRecord], None], on_alert: Callable[[str], None],
                  on_speech_change: Callable[[int | None, float | None], None],
@@ -215,3 +196,22 @@ class Conversation:
         self.status("listening")
         if self.wake.enabled and self.awake_until > 0:
             self.awake_until = time.monotonic() + self.follow_up_seconds
+
+
+def device_conversation(app: Application, speaker: Speaks, status: Callable[[str], None],
+                        on_answer: Callable[[str], None], service: bool = False) -> TurnTaking:
+    """The conversation on this device: its own dialog, the speaker, the caregiver alert and the log."""
+
+    def on_turn(turn: TurnRecord) -> None:
+        on_answer(turn.reply.text)
+        app.history.record(turn.reply, turn.transcript)
+
+    def reload_content() -> None:
+        if app.reload_content(on_problem=status):
+            status("content reloaded")
+
+    app.reload_content(on_problem=status)  # the first call only starts watching the files
+    return TurnTaking(app.new_dialog(), speaker, status=status, on_turn=on_turn, on_alert=app.alert.fire,
+                      on_speech_change=app.remember_speech, wake_phrase=app.wake_phrase,
+                      follow_up_seconds=app.settings.follow_up_seconds, end_on_goodbye=not service,
+                      refresh=reload_content)

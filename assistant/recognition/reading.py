@@ -1,57 +1,18 @@
-"""Recorded questions -> decisions: WAV files through the recognizer into the understanding.
-
-Used by `assistant ask --audio FILE...`. A file that cannot be used gives a decision of kind "unknown"
-whose `error` names the file and the problem, and the batch goes on with the next file.
-"""
+"""The reading to act on: which of the recognizer's readings of one utterance the understanding decides on
+(an emergency in any of them first), and the decision on it."""
 
 from __future__ import annotations
 
 import dataclasses
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-from assistant.audio_files import AudioFileError, load_wav
-from assistant.config import Settings
 from assistant.core.decision import Decision
 from assistant.core.understanding import Understander
-from assistant.recognition import Recognizer, RecognizerError, Transcript, open_recognizer
-
-
-def decide_audio_files(paths: Iterable[Path], understander: Understander, settings: Settings,
-                       recognizer: Recognizer | None = None) -> Iterator[Decision]:
-    """One decision per file, in order; `input` is the file path and `transcript` what was recognized."""
-    if recognizer is None:
-        try:
-            recognizer = open_recognizer(settings, understander.content, announce=True)
-        except RecognizerError as exc:
-            print(f"assistant: {exc}", file=sys.stderr)
-            raise SystemExit(2) from exc
-    phrases = _personal_phrases(understander, settings)
-    for path in paths:
-        try:
-            samples = load_wav(path, rate=recognizer.sample_rate)
-        except AudioFileError as exc:
-            yield file_error(str(path), exc.problem)
-            continue
-        transcript = recognizer.transcribe(samples)
-        decision = decide(transcript, understander, source=str(path))
-        if phrases is not None:  # the person's own recordings of the words that matter (assistant/phrases)
-            audio = samples if recognizer.sample_rate == 16000 else load_wav(path, rate=16000)
-            decision = phrases.decide(audio, decision)
-        yield decision
-
-
-def _personal_phrases(understander: Understander, settings: Settings):
-    from assistant.phrases.personal import PersonalPhrases
-
-    return PersonalPhrases.load(understander, wake_phrase=settings.wake_phrase)
-
+from assistant.recognition.base import Transcript
 
 # An utterance whose voiced frames are, at their median, no more than this below the room's speech level
-# (Utterance.above_room_db) was said by somebody near, not by the TV the room's level comes from: over a
-# TV 10 dB below the person, dev questions were at -0.3 dB at the least and the TV's own stretches at -6 dB
-# at the most.
+# (Utterance.above_room_db) was said by somebody near, not by the TV the room's level comes from (figures in
+# docs/decisions.md).
 ADDRESSED_ABOVE_ROOM_DB = -3.0
 
 
@@ -73,10 +34,8 @@ def reading_to_act_on(transcript: Transcript, understander: Understander,
        heard "step" first;
     3. the best reading, when the understanding makes something of it;
     4. else the first other reading it does understand, with the wake phrase heard the same way
-       (`wake_split`, as Conversation.wake.split): "what is a key a patient or therapy" acts on its other
-       reading "what is a occupational therapy". Measured (bench dev clips, tuned on nothing else): 237 ->
-       240 of 292 right; held out 228 -> 235 of 290 (two out-of-domain questions now asked back instead
-       of "I don't know");
+       (`wake_split`, as TurnTaking.wake.split): "what is a key a patient or therapy" acts on its other
+       reading "what is a occupational therapy" (asked back: see decide);
     5. else the best reading, so "I don't know" stays the honest answer.
     """
     split = wake_split or (lambda text: (True, text))
@@ -106,9 +65,3 @@ def decide(transcript: Transcript, understander: Understander, source: str) -> D
     if text and (not transcript.in_domain or text != transcript.text):
         decision = understander.doubted(decision)
     return dataclasses.replace(decision, input=source, transcript=text)
-
-
-def file_error(source: str, problem: str) -> Decision:
-    message = f"I could not use the recording {Path(source).name}: {problem}."
-    return Decision(input=source, transcript=None, kind="unknown", topic=None, disposition=None, command=None,
-                    answer=message, confidence=0.0, confirm=False, error=f"{source}: {problem}")

@@ -1,23 +1,22 @@
-"""Recognition that starts before the endpoint silence has run out.
+"""Early decoding: recognition that starts before the endpoint silence has run out.
 
-An utterance only ends after `endpoint_silence` (about 1 s) without speech, but its audio is settled much
-sooner: the segmenter keeps just `post_roll` (0.3 s) of trailing silence (Segmenter.take_settled). The
-decoder starts on the settled audio in a background thread while the rest of the silence runs out; when
-the utterance does end with exactly that audio, its transcript is ready or nearly so. When the person
-speaks again instead, the guess is dropped. Either way the transcript is the one `transcribe` gives for
-the utterance's audio: speculation changes when recognition happens, never what it hears.
-
-Measured (bench/endtoend.py, 1 s endpoint): end of question to first answer sound, median 1.59 s (max
-1.70 s) decoding after the endpoint, 1.09 s (max 1.15 s) with the decode started early.
+An utterance ends only after `endpoint_silence` (about 1 s) without speech, but its audio is settled sooner:
+the segmenter keeps just `post_roll` of trailing silence. `SpeculativeRecognizer` decodes the settled audio on
+a worker thread while the silence runs out, and `TranscriptEndCheck` lets that transcript answer the
+segmenter's question "is the question complete?" (core/question_end.py decides from the words). Either way
+the transcript is the one `transcribe` gives for the utterance: this changes when recognition happens, never
+what it hears.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from assistant.audio.segmenter import NOT_YET
 from assistant.recognition.base import Recognizer, Transcript
 
 
@@ -73,3 +72,26 @@ class SpeculativeRecognizer:
             if self._guess is not None and self._guess[0] is not audio:
                 return None
         return self.recognizer.transcribe(audio)
+
+
+class TranscriptEndCheck:
+    """The segmenter's end check: the early decode of the settled audio, judged from its words; NOT_YET while
+    the decode runs (on the recognizer's own thread, so the microphone keeps being read)."""
+
+    def __init__(self, recognizer: SpeculativeRecognizer,
+                 judge: Callable[[str, bool, Sequence[str]], bool | None],
+                 reading: Callable[[Transcript], str] | None = None) -> None:
+        self.recognizer = recognizer
+        self.judge = judge  # (words, trails off, other readings) -> complete?  (TurnTaking.question_complete)
+        self.reading = reading or (lambda transcript: transcript.text)  # the words acted on (recognition.reading)
+
+    def __call__(self, audio: np.ndarray):
+        self.recognizer.speculate(audio)  # once per array: asked again each frame until the verdict is in
+        done, transcript = self.recognizer.guess(audio)
+        if not done:
+            return NOT_YET
+        if transcript is None:
+            return None
+        words = self.reading(transcript)
+        others = [text for text in (transcript.text, *transcript.alternatives) if text != words]
+        return self.judge(words, transcript.trails_off, others)
