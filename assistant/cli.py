@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "assistant.commands.listen",
     "assistant.commands.model",
     "assistant.commands.phrases",
+    "assistant.commands.serve",
     "assistant.commands.service",
     "assistant.commands.voices",
 ]
