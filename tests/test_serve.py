@@ -170,3 +170,22 @@ def test_tts_speaks_with_the_assistant_voice_and_its_rate(server):
     server.handle("slower please", conversation_id="tts-room")  # the rate setting holds for tts too
     assert seconds(text) > before * 1.1
     server.handle("faster", conversation_id="tts-room")
+
+
+def test_doctor_on_a_satellite_checks_its_server_answers(server):
+    from assistant.caregiver.checks import check_server
+
+    answered = check_server(server.uri)
+    assert answered.ok and "Whisper" in answered.message
+    refused = check_server("tcp://127.0.0.1:9")  # nothing listens there
+    assert not refused.ok and "assistant serve" in refused.fix
+
+
+def test_service_install_serve_writes_a_unit_for_the_server(folder):
+    unit = subprocess.run([sys.executable, "-m", "assistant", "service", "install", "--serve", "--uri",
+                           "tcp://0.0.0.0:10700", "--allow", "192.168.1.0/24", "10.0.0.0/8", "--dry-run"], cwd=REPO,
+                          check=True, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(folder), "XDG_CONFIG_HOME": str(folder)}).stdout
+    start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert '"serve" "--uri=tcp://0.0.0.0:10700" "--allow=192.168.1.0/24" "--allow=10.0.0.0/8"' in start
+    assert '"listen"' not in start and "Restart=" in unit

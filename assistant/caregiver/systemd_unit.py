@@ -226,6 +226,14 @@ def listen_argv(command: list[str], settings: Settings, given: Collection[str] =
     return argv
 
 
+def serve_argv(command: list[str], settings: Settings, given: Collection[str] = (), log_enabled: bool = True,
+               serve_options: Collection[str] = ()) -> list[str]:
+    """`<command> serve` with the server's options (--uri=..., --allow=...) instead of `listen --service`."""
+    argv = listen_argv(command, settings, given, log_enabled)
+    at = argv.index("listen")
+    return [*argv[:at], "serve", *serve_options, *argv[at + 2:]]
+
+
 # ----- the unit -----------------------------------------------------------------------------------------
 
 

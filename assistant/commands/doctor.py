@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
                     "(too loud a room is reported, not counted as essential). "
                     "Exit status 0 when every essential check passes, else 1.",
     )
+    parser.add_argument("--server", metavar="URI", help="on a room satellite: also check that its server "
+                                                         "(tcp://HOST:10700) answers")
     parser.set_defaults(func=run, on_config_error=run_with_config_error)
 
 
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace, settings: Settings, config_error: str | None =
     def announce(text: str) -> None:
         console.print(f"[bold]{escape(text)}[/]")
 
-    results = run_checks(settings, config_error=config_error, on_result=show, announce=announce)
+    results = run_checks(settings, config_error=config_error, on_result=show, announce=announce,
+                         server=getattr(args, "server", None))
     essential = [r for r in results if not r.ok and r.essential]
     other = [r for r in results if not r.ok and not r.essential]
     if essential:

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     parser.add_argument("--uri", default=DEFAULT_URI,
                         help=f"where to listen: tcp://HOST:PORT, unix://PATH or stdio:// (default {DEFAULT_URI}; "
                              "tcp://0.0.0.0:10700 for the home network)")
-    parser.add_argument("--allow", nargs="+", metavar="CIDR", default=[], type=_network,
+    parser.add_argument("--allow", nargs="+", action="extend", metavar="CIDR", default=[], type=_network,
                         help="accept only clients in these networks, e.g. 192.168.1.0/24 or 192.168.1.20/32")
     parser.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
                         help=f"connections at once (default {MAX_CONNECTIONS})")
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     parser.add_argument("--idle-minutes", type=float, default=IDLE_SECONDS / 60, metavar="MINUTES",
                         help="a room's conversation starts afresh after this long without a word (default "
                              "%(default)g, as Home Assistant)")
-    parser.add_argument("--room-name", nargs="+", metavar="ID=NAME", default=[], type=_room_name,
+    parser.add_argument("--room-name", nargs="+", action="extend", metavar="ID=NAME", default=[], type=_room_name,
                         help="the room a satellite or device id is in, for alerts and the history "
                              "(e.g. assist_satellite.voice_pe_1=bathroom)")
     parser.add_argument("--zeroconf", nargs="?", const="", metavar="NAME",

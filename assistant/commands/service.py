@@ -36,6 +36,12 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     install.add_argument("--user", dest="service_user", metavar="NAME",
                          help="with --system: the account it runs as (default: you, also under sudo)")
     install.add_argument("--dry-run", action="store_true", help="print the unit and write nothing")
+    serve = install.add_argument_group("serving every room (`assistant serve` instead of `assistant listen`)")
+    serve.add_argument("--serve", action="store_true", help="the service runs the Wyoming server")
+    serve.add_argument("--uri", help="with --serve: where it listens (default tcp://127.0.0.1:10700)")
+    serve.add_argument("--allow", nargs="+", action="extend", metavar="CIDR", default=[],
+                       help="with --serve: accept only clients in these networks")
+    serve.add_argument("--zeroconf", nargs="?", const="", metavar="NAME", help="with --serve: announce it")
 
     for name, text in (("uninstall", "stop, disable and remove the service"),
                        ("status", "show whether the service is installed, enabled and running")):
@@ -95,8 +101,17 @@ def _install(args: argparse.Namespace, settings: Settings) -> int:
     environment = {}
     if os.environ.get("ASSISTANT_CONFIG"):  # keep using the same config file as this command did
         environment["ASSISTANT_CONFIG"] = str(Path(os.environ["ASSISTANT_CONFIG"]).expanduser().absolute())
-    argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), settings, _given(args),
-                               log_enabled=not getattr(args, "no_log", False))
+    if not args.serve and (args.uri or args.allow or args.zeroconf is not None):
+        raise systemd_unit.ServiceError("--uri, --allow and --zeroconf are options of the server: add --serve")
+    if args.serve:
+        options = [*([f"--uri={args.uri}"] if args.uri else []), *(f"--allow={cidr}" for cidr in args.allow),
+                   *([f"--zeroconf={args.zeroconf}"] if args.zeroconf else ["--zeroconf"] if args.zeroconf == ""
+                     else [])]
+        argv = systemd_unit.serve_argv(systemd_unit.assistant_command(), settings, _given(args),
+                                       log_enabled=not getattr(args, "no_log", False), serve_options=options)
+    else:
+        argv = systemd_unit.listen_argv(systemd_unit.assistant_command(), settings, _given(args),
+                                        log_enabled=not getattr(args, "no_log", False))
     spec = systemd_unit.UnitSpec(argv=argv, system=args.system, user=user, environment=environment,
                             supplementary_groups=groups, systemd_version=systemd_unit.systemd_version())
     text = systemd_unit.render_unit(spec)
