@@ -14,7 +14,7 @@ import traceback
 from typing import Any
 
 MODULES = ("understanding", "emergencies", "recognition", "listening", "home_listening", "speech", "endtoend", "soak",
-           "phrases", "allocator")
+           "phrases", "allocator", "rooms")
 
 
 def _value(value: Any) -> str:
