@@ -56,7 +56,7 @@ test: install
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check assistant tests bench

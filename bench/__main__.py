@@ -1,20 +1,45 @@
 """`python -m bench` (`make bench`): run every benchmark module that exists, then one combined table.
 
-Each module bench/<name>.py has `main() -> dict` of figures; it prints its own table as it goes. A module
-that is not there yet is skipped with a line saying so; one that fails is reported and the others still run.
+    python -m bench [--jobs N] [MODULE ...]              every module (or those named), N side by side
+    python -m bench --baseline REV [understanding recognition endtoend]
+                                                         REV's headline figures beside this tree's
+
+Each module bench/<name>.py has `main() -> dict` of figures and prints its own table. Each runs in its own
+subprocess (the decoder uses one thread, so two of them use both cores); its output is captured and printed
+whole, in the order of MODULES, as soon as it and the ones before it are done. Modules that time real-time
+audio (ALONE) run with no other module beside them. All modules of one run share a temporary folder
+(bench/run_cache.py): a clip decoded by one is not decoded again by another. A module that is not there yet
+is skipped with a line saying so; one that fails is reported and the others still run.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.util
+import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from bench.run_cache import ENV
+
+REPO = Path(__file__).resolve().parent.parent
 MODULES = ("understanding", "emergencies", "recognition", "listening", "home_listening", "speech", "endtoend", "soak",
-           "phrases", "allocator", "rooms")
+           "phrases", "allocator", "rooms", "listened_for")
+# Real-time figures (answer latency, playback glitches under a load of their own): nothing else runs beside them.
+ALONE = ("speech", "endtoend")
+# Seconds each took alone on the 2-core development machine (docs/decisions.md): the longest start first, so
+# the two workers finish close together. A module not listed is taken as long (started early).
+SECONDS = {"home_listening": 1500, "listening": 900, "soak": 600, "recognition": 500, "phrases": 300,
+           "allocator": 300, "emergencies": 250, "endtoend": 200, "speech": 150, "understanding": 5}
 
 
 def _value(value: Any) -> str:
@@ -32,7 +57,7 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _run(name: str) -> tuple[str, dict[str, Any] | None, str]:
-    """(status, figures, note) for bench/<name>.py."""
+    """(status, figures, note) for bench/<name>.py, run in this process."""
     if importlib.util.find_spec(f"bench.{name}") is None:
         return "missing", None, f"bench/{name}.py does not exist yet"
     module = importlib.import_module(f"bench.{name}")
@@ -45,6 +70,100 @@ def _run(name: str) -> tuple[str, dict[str, Any] | None, str]:
     finally:
         sys.argv = argv
     return "ok", figures if isinstance(figures, dict) else {"result": figures}, ""
+
+
+def _one(name: str, result_path: Path) -> int:
+    """The worker: run one module here and write (status, figures, note) as JSON for the parent."""
+    try:
+        status, figures, note = _run(name)
+    except Exception as exc:  # one broken benchmark must not hide the others' figures
+        traceback.print_exc()
+        status, figures, note = "failed", None, f"{type(exc).__name__}: {exc}"
+    result_path.write_text(json.dumps({"status": status, "figures": figures, "note": note}, default=str))
+    return 1 if status == "failed" else 0
+
+
+@dataclass
+class Job:
+    name: str
+    folder: Path
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    seconds: float = 0.0
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def log(self) -> Path:
+        return self.folder / f"{self.name}.out"
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.started = time.perf_counter()
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bench", "--one", self.name, str(self.folder / f"{self.name}.json")],
+                stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=env)
+
+    def done(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is None:
+            return False
+        self.seconds = time.perf_counter() - self.started
+        path = self.folder / f"{self.name}.json"
+        if path.is_file():
+            self.result = json.loads(path.read_text())
+        else:
+            self.result = {"status": "failed", "figures": None,
+                           "note": f"the module's process ended with code {self.process.returncode}"}
+        return True
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").is_file() else "?"
+
+
+def _schedule(names: list[str]) -> list[str]:
+    """Real-time modules first, alone; then the longest first."""
+    alone = [n for n in names if n in ALONE]
+    rest = sorted((n for n in names if n not in ALONE), key=lambda n: -SECONDS.get(n, 10_000))
+    return alone + rest
+
+
+def run_all(names: list[str], jobs: int) -> list[Job]:
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as folder:
+        os.environ[ENV] = str(Path(folder) / "shared")  # the modules' shared decodes (bench/run_cache.py)
+        all_jobs = {n: Job(n, Path(folder)) for n in names}
+        waiting, running, finished = _schedule(names), [], []
+        printed = 0
+        began = time.perf_counter()
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                if waiting[0] in ALONE and running or running and running[0].name in ALONE:
+                    break
+                job = all_jobs[waiting.pop(0)]
+                job.start()
+                running.append(job)
+                print(f"[bench {time.perf_counter() - began:6.0f} s] started {job.name} (load {_load()})",
+                      file=sys.stderr, flush=True)
+            time.sleep(0.5)
+            for job in [j for j in running if j.done()]:
+                running.remove(job)
+                finished.append(job)
+                print(f"[bench {time.perf_counter() - began:6.0f} s] {job.name} {job.result['status']} in "
+                      f"{job.seconds:.0f} s (load {_load()})", file=sys.stderr, flush=True)
+            while printed < len(names) and all_jobs[names[printed]] in finished:
+                job = all_jobs[names[printed]]
+                print(f"== bench.{job.name}", flush=True)
+                sys.stdout.write(job.log.read_text(errors="replace"))
+                if job.result["status"] != "ok":
+                    print(f"skipped bench.{job.name}: {job.result['note']}" if job.result["status"] == "missing"
+                          else f"bench.{job.name} failed: {job.result['note']}")
+                print(flush=True)
+                printed += 1
+        shutil.rmtree(Path(folder) / "shared", ignore_errors=True)
+        print(f"[bench] all modules in {time.perf_counter() - began:.0f} s, {jobs} side by side (load {_load()})",
+              file=sys.stderr, flush=True)
+        return [all_jobs[n] for n in names]
 
 
 def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, float]]) -> None:
@@ -76,24 +195,28 @@ def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, fl
         print(f"  {name:<14} {'(run time)':<32} {seconds:.1f} s")
 
 
-def main() -> int:
-    results = []
-    failed = False
-    for name in MODULES:
-        print(f"== bench.{name}", flush=True)
-        start = time.perf_counter()
-        try:
-            status, figures, note = _run(name)
-        except Exception as exc:  # one broken benchmark must not hide the others' figures
-            traceback.print_exc()
-            status, figures, note = "failed", None, f"{type(exc).__name__}: {exc}"
-            failed = True
-        if figures is None:
-            print(f"skipped bench.{name}: {note}" if status == "missing" else f"bench.{name} failed: {note}")
-        results.append((name, status, figures, note, time.perf_counter() - start))
-        print(flush=True)
-    _print_combined(results)
-    return 1 if failed else 0
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"modules to run (default: all of {', '.join(MODULES)})")
+    parser.add_argument("--jobs", type=int, default=2, help="modules run side by side (default 2)")
+    parser.add_argument("--baseline", metavar="REV", help="print REV's headline figures beside this tree's "
+                        "(modules: understanding, recognition, endtoend; default all three)")
+    parser.add_argument("--one", nargs=2, metavar=("MODULE", "RESULT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        return _one(args.one[0], Path(args.one[1]))
+    if args.baseline:
+        from bench.baseline import HEADLINES, compare
+
+        compare(args.baseline, tuple(args.modules) or HEADLINES)
+        return 0
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}: choose from {', '.join(MODULES)}")
+    names = list(args.modules) or list(MODULES)
+    jobs = run_all(names, max(1, args.jobs))
+    _print_combined([(j.name, j.result["status"], j.result["figures"], j.result["note"], j.seconds) for j in jobs])
+    return 1 if any(j.result["status"] == "failed" for j in jobs) else 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.emergencies        (or `make bench`, which runs every benchmark)
 
-"Before" is the `assistant` package and content/ of BASELINE, taken from git into a temporary folder and
-run there in a subprocess; "after" is this tree, run the same way. Both judge the same words:
+"Before" is the `assistant` package and content/ of the code of BASELINE_DATE, taken from git into a temporary
+folder and run there in a subprocess; "after" is this tree, run the same way. Both judge the same words:
 - typed, held out: content/tests/heldout/red_flags.yaml (emergencies per red flag, and look-alikes), and
   the odd-numbered utterances of bench/data/dev_utterances.yaml (ordinary questions: topics, triage);
 - spoken, held out: a sample of those emergencies and ordinary questions said by voices nothing else uses
@@ -20,15 +20,17 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from bench.baseline import revision_before, tree_of
+
 REPO = Path(__file__).resolve().parent.parent
-BASELINE = "38ac091"  # the code before the red-flag screen was reworked
+# The last code before this date is the red-flag screen before it was reworked (the held-out red-flag sheet
+# was written the next day, before the screen was changed).
+BASELINE_DATE = "2026-12-07T00:00:00Z"
 NUMBERS = ("911", "999", "112")
 SPOKEN_VOICES = ("flite:kal", "espeak:en-us-nyc", "espeak:en-gb+f3")  # used by no test, bench or tuning
 SPOKEN_PER_FLAG = 5  # held-out emergencies per red flag said aloud
@@ -59,11 +61,7 @@ print(json.dumps({"decisions": decisions, "lengths": lengths}))
 
 
 def _baseline_tree(folder: Path) -> Path:
-    archive = subprocess.run(["git", "archive", BASELINE, "assistant", "content"], cwd=REPO, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
+    return tree_of(revision_before(BASELINE_DATE), folder)
 
 
 def _judge(tree: Path, texts: list[str], speak: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -142,6 +140,7 @@ def _spoken_sample(emergencies, look_alikes, ordinary) -> list[tuple[str, bool]]
 def _transcripts(sample: list[tuple[str, bool]]) -> list[tuple[str, str, bool]]:
     """(how, transcript, is an emergency) for each sentence said plain and degraded."""
     from assistant.recognition.whisper_engine import WhisperRecognizer
+    from bench import run_cache
     from bench.spoken_set import DEGRADATIONS, _clip_audio
 
     recognizer = WhisperRecognizer()
@@ -150,7 +149,8 @@ def _transcripts(sample: list[tuple[str, bool]]) -> list[tuple[str, str, bool]]:
         voice = SPOKEN_VOICES[i % len(SPOKEN_VOICES)]
         for how in ("plain", DEGRADATIONS[i % len(DEGRADATIONS)]):
             audio = _clip_audio(text, voice, how, SEED + i)
-            heard.append(("plain" if how == "plain" else "degraded", recognizer.transcribe(audio).text, emergency))
+            heard.append(("plain" if how == "plain" else "degraded", run_cache.transcribe(recognizer, audio).text,
+                          emergency))
     return heard
 
 
@@ -249,7 +249,8 @@ def run() -> dict[str, Any]:
     figures["number_digit_by_digit"] = {s: [n for n in NUMBERS if said_as[s][n].startswith("digit")]
                                         for s in ("before", "after")}
     width = max(len(r[0]) for r in rows)
-    print(f"emergencies benchmark: before = {BASELINE}, after = this tree; spoken voices {', '.join(SPOKEN_VOICES)}"
+    print(f"emergencies benchmark: before = the code before {BASELINE_DATE} "
+          f"({revision_before(BASELINE_DATE)[:12]}), after = this tree; spoken voices {', '.join(SPOKEN_VOICES)}"
           f" ({len(sample)} sentences, plain and degraded)")
     print(f"  {'figure':<{width}}  {'before':<22}  {'after':<22}  target")
     for name, before, after, target in rows:

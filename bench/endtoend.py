@@ -52,7 +52,9 @@ QUESTIONS = (
     "where do physical therapists work",
 )
 TARGET_S = 0.8  # end of a complete question to first answer sound, median (the slowest: 1.15 s)
-BEFORE_END_CHECK = "455cde5"  # the last commit where a fixed endpoint silence ended every question
+# The last code before this date ended every question after a fixed endpoint silence (the transcript end
+# check came the same evening).
+BEFORE_END_CHECK_DATE = "2026-12-01T23:00:00Z"
 THRESHOLD = 300  # int16 amplitude that counts as sound (espeak speech peaks in the thousands)
 BLOCK = 160  # 10 ms at 16 kHz
 RATE = 16000
@@ -107,6 +109,15 @@ def spoken(directory: Path, text: str) -> Path:
     path = directory / (text.replace(" ", "_") + ".wav")
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(path), text], check=True)
     return path
+
+
+def _before_end_check() -> str:
+    from bench.baseline import revision_before
+
+    try:
+        return revision_before(BEFORE_END_CHECK_DATE)
+    except RuntimeError:
+        return ""  # no git history: _checkout finds nothing and only today's figures are printed
 
 
 def _checkout(commit: str, into: Path) -> Path | None:
@@ -174,12 +185,13 @@ def measure(work: Path, cwd: Path = REPO) -> dict[str, Any]:
 def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-endtoend-") as tmp:
         figures = measure(Path(tmp) / "today")
-        before = _checkout(BEFORE_END_CHECK, Path(tmp) / "before")
+        before = _checkout(_before_end_check(), Path(tmp) / "before")
         baseline = measure(Path(tmp) / "before-work", cwd=before) if before is not None else None
     if baseline is not None:
         lat = baseline["answer_latency_s"]
-        print(f"before the transcript end check (commit {BEFORE_END_CHECK}, fixed {baseline['endpoint_silence_s']} s "
-              f"endpoint): end of question -> first answer sound median {lat['median']:.3f} s, max {lat['max']:.3f} s; "
+        print(f"before the transcript end check (the code before {BEFORE_END_CHECK_DATE}, fixed "
+              f"{baseline['endpoint_silence_s']} s endpoint): end of question -> first answer sound median "
+              f"{lat['median']:.3f} s, max {lat['max']:.3f} s; "
               f"cold start -> greeting sound {baseline['cold_start_to_greeting_s']} s; peak RSS "
               f"{baseline['peak_rss_mb']} MB")
         ratio = figures["answer_latency_s"]["median"] / baseline["answer_latency_s"]["median"]

@@ -12,7 +12,7 @@ active speech) and 25 dB quieter (-51 dBFS), with 3 s of background before and 3
 Backgrounds alone (3 minutes each) give the false starts per hour.
 
 Both segmenters see the same audio, fed in 40 ms blocks as the microphone delivers it. The energy
-segmenter is the one the VAD replaced (assistant/audio/segmenter.py at commit ENERGY_COMMIT, read with
+segmenter is the one the VAD replaced (assistant/audio/segmenter.py as it was before ENERGY_DATE, read with
 `git show`).
 Parameters were tuned on the dev voices and sentences (tests/speech_voices.TEST_VOICES); the figures
 printed are for the held-out ones (HELD_OUT_VOICES, other sentences, other noise seeds), dev in brackets.
@@ -52,7 +52,8 @@ from speech_voices import HELD_OUT_VOICES, TEST_VOICES, speak  # noqa: E402
 from assistant.audio.segmenter import Segmenter  # noqa: E402
 from assistant.audio.vad import FRAME, SileroVad  # noqa: E402
 
-ENERGY_COMMIT = "cddfa0c"  # the last commit with the energy segmenter
+# The last code before this date had the energy segmenter (the VAD one replaced it with the move to Whisper).
+ENERGY_DATE = "2026-11-28T00:00:00Z"
 RATE = 16000
 BLOCK = 640  # the microphone's 40 ms blocks
 NORMAL_DB, QUIET_DB = -26.0, -51.0
@@ -156,14 +157,17 @@ def _halting_clips(voices: tuple[str, ...], pairs: list[tuple[str, str]], seed: 
 # ----- the segmenters ------------------------------------------------------------------------------------
 def _energy_segmenter_class() -> type | None:
     """Today's energy segmenter, from git history (None where the history is not there)."""
+    from bench.baseline import revision_before
+
     try:
-        source = subprocess.run(["git", "-C", str(REPO), "show", f"{ENERGY_COMMIT}:assistant/audio/segmenter.py"],
+        commit = revision_before(ENERGY_DATE)
+        source = subprocess.run(["git", "-C", str(REPO), "show", f"{commit}:assistant/audio/segmenter.py"],
                                 capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, RuntimeError, subprocess.CalledProcessError):
         return None
     module = types.ModuleType("energy_segmenter")
     sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(source, f"{ENERGY_COMMIT}:segmenter.py", "exec"), module.__dict__)
+    exec(compile(source, f"{commit[:12]}:segmenter.py", "exec"), module.__dict__)
     return module.Segmenter
 
 
@@ -265,6 +269,7 @@ def _product_check() -> Callable[[np.ndarray], bool | None] | None:
     from assistant.core.wake import WakeWord
     from assistant.recognition import open_recognizer
     from assistant.recognition.reading import reading_to_act_on
+    from bench import run_cache
 
     settings = Settings(wake_phrase="off")
     content = load_content(settings.content_path())
@@ -277,7 +282,7 @@ def _product_check() -> Callable[[np.ndarray], bool | None] | None:
     assert not WakeWord(settings.wake_phrase).enabled
 
     def check(audio: np.ndarray) -> bool | None:
-        transcript = recognizer.transcribe(audio)
+        transcript = run_cache.transcribe(recognizer, audio)
         words = reading_to_act_on(transcript, understander)  # as the loop's end check reads it
         others = [text for text in (transcript.text, *transcript.alternatives) if text != words]
         return question_complete(words, understander.understand(words), transcript.trails_off,

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import run_cache
 from bench.spoken_set import REPO, clips, evaluate
 
 NOT_SPEECH_SECONDS = 3.0
@@ -100,7 +101,7 @@ def _not_speech(recognizer) -> str:
     t = np.arange(int(NOT_SPEECH_SECONDS * 16000)) / 16000
     sounds = [np.zeros(t.size), rng.normal(0, 300, t.size), 6000 * np.sin(2 * np.pi * 440 * t),
               3000 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 277 * t)) * (np.sin(2 * np.pi * 2 * t) > 0)]
-    empty = sum(recognizer.transcribe(s.astype(np.int16)).text == "" for s in sounds)
+    empty = sum(run_cache.transcribe(recognizer, s.astype(np.int16)).text == "" for s in sounds)
     return f"{empty}/{len(sounds)}"
 
 
@@ -152,7 +153,7 @@ def _suite_clips(recognizer, understander) -> dict[str, Any]:
     plain = plain_clips()
     right = emergencies = caught = 0
     for (sentence, voice), clip in plain.items():
-        transcript = recognizer.transcribe(clip)
+        transcript = run_cache.transcribe(recognizer, clip)
         decision = decide(transcript, understander, source="speech")
         got = (decision.kind, decision.topic or decision.disposition or decision.command)
         right += got == expected[sentence]
@@ -164,7 +165,7 @@ def _suite_clips(recognizer, understander) -> dict[str, Any]:
     degraded = degraded_emergencies()
     degraded_caught = 0
     for (sentence, how), clip in degraded.items():
-        transcript = recognizer.transcribe(clip)
+        transcript = run_cache.transcribe(recognizer, clip)
         if decide(transcript, understander, source="speech").is_emergency:
             degraded_caught += 1
         else:
