@@ -173,7 +173,7 @@ def test_tts_speaks_with_the_assistant_voice_and_its_rate(server):
 
 
 def test_doctor_on_a_satellite_checks_its_server_answers(server):
-    from assistant.caregiver.checks import check_server
+    from assistant.network.check import check_server
 
     answered = check_server(server.uri)
     assert answered.ok and "Whisper" in answered.message

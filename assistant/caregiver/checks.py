@@ -11,7 +11,7 @@ import contextlib
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -470,24 +470,10 @@ def _passed(results: list[CheckResult], *names: str) -> bool:
     return all(any(r.name == name and r.ok for r in results) for name in names)
 
 
-def check_server(uri: str) -> CheckResult:
-    """A room satellite's server: it answers `describe` and offers speech to text and the conversation."""
-    from assistant.network.client import RoomClient, ServerError
-
-    try:
-        info = RoomClient(uri, room="doctor", timeout=5.0).describe()
-    except ServerError as exc:
-        return CheckResult("server", False, str(exc), "start `assistant serve --uri tcp://0.0.0.0:10700` on the "
-                                                      "server and check the address given with --server")
-    if not info.asr or not info.handle:
-        return CheckResult("server", False, f"{uri} answers but offers no speech to text or no conversation",
-                           "point --server at `assistant serve`")
-    return CheckResult("server", True, f"{uri} answers ({info.asr[0].models[0].description})")
-
-
 def run_checks(settings: Settings, config_error: str | None = None,
                on_result: Callable[[CheckResult], None] | None = None,
-               announce: Callable[[str], None] | None = None, server: str | None = None) -> list[CheckResult]:
+               announce: Callable[[str], None] | None = None,
+               more: Sequence[tuple[str, Callable[[], CheckResult]]] = ()) -> list[CheckResult]:
     """Run every check in order; `on_result` sees each result as soon as it is known, `announce` what the
     person near the microphone is asked to do (the room check asks for quiet)."""
     checks: list[tuple[str, Callable[[], CheckResult]]] = [
@@ -503,7 +489,7 @@ def run_checks(settings: Settings, config_error: str | None = None,
         ("conversation log", lambda: check_conversation_log(settings)),
         ("caregiver alert", lambda: check_alert(settings)),
         ("personal phrases", lambda: check_phrases(settings)),
-        *([("server", lambda: check_server(server))] if server else []),
+        *more,  # checks a front end adds (a satellite's server)
     ]
     results: list[CheckResult] = []  # read by the room check: it speaks and listens only on working devices
     for name, check in checks:

@@ -44,8 +44,12 @@ def run(args: argparse.Namespace, settings: Settings, config_error: str | None =
     def announce(text: str) -> None:
         console.print(f"[bold]{escape(text)}[/]")
 
-    results = run_checks(settings, config_error=config_error, on_result=show, announce=announce,
-                         server=getattr(args, "server", None))
+    more = []
+    if getattr(args, "server", None):
+        from assistant.network.check import check_server
+
+        more.append(("server", lambda: check_server(args.server)))
+    results = run_checks(settings, config_error=config_error, on_result=show, announce=announce, more=more)
     essential = [r for r in results if not r.ok and r.essential]
     other = [r for r in results if not r.ok and not r.essential]
     if essential:
