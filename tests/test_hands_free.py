@@ -15,11 +15,6 @@ from running_assistant import REPO, RunningAssistant
 from assistant.config import DEFAULT_CONTENT_DIR
 from assistant.core.loader import load_content
 
-# Known intermittent failure: the same question played into a fresh PulseAudio server reaches the
-# recognizer with a slightly different start and is now and then heard differently. One rerun; a failure
-# that repeats is a real failure.
-pytestmark = pytest.mark.flaky(reruns=1)
-
 CONTENT = load_content(DEFAULT_CONTENT_DIR)
 LOUD = 300
 FAST = ("--rate", "230", "--no-log")  # a brisk voice keeps the suite short; the same rate for the references

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 from room_sounds import speech_at_level
 from running_assistant import RunningAssistant
 from speech_voices import speak
@@ -22,8 +21,6 @@ from test_hands_free import FAST, voiced_seconds
 from assistant.config import DEFAULT_CONTENT_DIR
 from assistant.core.loader import load_content
 from assistant.core.understanding import Understander
-
-pytestmark = pytest.mark.flaky(reruns=1)  # see test_hands_free.py: the same clip reaches Whisper a little differently
 
 CONTENT = load_content(DEFAULT_CONTENT_DIR)
 RATE = 16000

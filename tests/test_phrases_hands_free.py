@@ -10,11 +10,8 @@ import subprocess
 import sys
 import threading
 
-import pytest
 from impaired_voice import Person
 from running_assistant import REPO, WAIT, RunningAssistant
-
-pytestmark = pytest.mark.flaky(reruns=1)  # as the other hands-free tests: the sound server is shared
 
 PERSON = Person(seed=4)
 FAST = ("--rate", "230", "--no-log")
