@@ -34,13 +34,13 @@ def test_the_child_speaks_the_answer(isolated):
 
 def test_a_crashed_synthesis_process_is_started_again_and_the_answer_still_comes(isolated):
     reference = isolated.synthesize(TEXT, 165, 0.9, None)
-    child = isolated._process
+    child = isolated.child
     os.kill(child.pid, signal.SIGSEGV)  # as the crash in libespeak-ng did
     child.join(5)
     assert child.exitcode == -signal.SIGSEGV
     audio = isolated.synthesize(TEXT, 165, 0.9, None)
     assert abs(len(audio) - len(reference)) < 0.02 * len(reference), "the whole answer"
-    assert isolated.restarts == 1 and isolated._process.pid != child.pid
+    assert isolated.restarts == 1 and isolated.child.pid != child.pid
     assert len(isolated.synthesize("Still here.", 165, 0.9, None)) > 0
 
 

@@ -44,6 +44,11 @@ class IsolatedSynth:
         self._connection: Any = None
         self.restarts = 0  # child processes started again after one died (for tests and the log)
 
+    @property
+    def child(self) -> Any:
+        """The synthesis process now running (a multiprocessing Process), or None."""
+        return self._process
+
     def start(self) -> None:
         """Start the child now (it takes a few tenths of a second), so the first answer does not wait."""
         with self._lock:
