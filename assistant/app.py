@@ -24,11 +24,13 @@ from assistant.core.understanding import Understander
 from assistant.core.wake import active_wake_phrase
 
 if TYPE_CHECKING:  # engines and caregiver tools load only when a front end uses them
+    import numpy as np
+
     from assistant.caregiver.alert import CaregiverAlert
     from assistant.caregiver.content_reload import ContentWatcher
     from assistant.caregiver.conversation_log import ConversationLog
     from assistant.phrases.personal import PersonalPhrases
-    from assistant.recognition.base import Recognizer
+    from assistant.recognition.base import Recognizer, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,12 @@ class Application:
                                                       wake_phrase=self.wake_phrase if wake else None)
         return self._recognizers[wake]
 
+    def another_recognizer(self) -> Recognizer:
+        """A second recognizer of the same kind (its own model), to decode beside the first on another core."""
+        from assistant.recognition import open_recognizer
+
+        return open_recognizer(self.settings, self.content)
+
     def personal_phrases(self) -> PersonalPhrases | None:
         """The person's own recordings of the words that matter, or None when none are enrolled."""
         if not self._phrases_loaded:
@@ -136,6 +144,18 @@ class Application:
 
     def decide_text(self, text: str) -> Decision:
         return self.understander.understand(text)
+
+    def words_to_act_on(self, samples: np.ndarray) -> tuple[str, Transcript]:
+        """The words the assistant acts on for one utterance (int16 mono at the recognizer's rate), and the
+        recognizer's transcript: an emergency in any reading, then a phrase listened for (core/listened.py),
+        then the best reading (recognition.reading). For front ends that hear audio themselves (the network
+        service's `asr`); `transcript.listened_for` says when a listened-for phrase decided."""
+        from assistant.recognition.reading import asked_back, reading_to_act_on
+
+        transcript = self.recognizer().transcribe(samples)
+        if asked_back(transcript, self.understander):  # a yes/no heard both ways: the free reading, asked back
+            return transcript.text, transcript
+        return reading_to_act_on(transcript, self.understander), transcript
 
     def decide_audio_files(self, paths: Iterable[Path]) -> Iterator[Decision]:
         """One decision per WAV file, in order; `input` is the path and `transcript` the words acted on. A file

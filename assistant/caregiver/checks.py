@@ -415,6 +415,31 @@ def _int8_copy_state() -> str:
     return f"; int8 copy in {folder}"
 
 
+def check_listened_for(settings: Settings) -> CheckResult:
+    """The phrases listened for on every utterance (besides the free transcript): from the content."""
+    from assistant.core.listened import closed_set, closed_set_problems
+    from assistant.core.loader import ContentError, load_content
+    from assistant.core.understanding import Understander
+    from assistant.core.wake import active_wake_phrase
+
+    name = "listened for"
+    try:
+        content = load_content(settings.content_path())
+    except ContentError:
+        return CheckResult(name, False, "the content does not load", "see the content line above", essential=False)
+    phrases = closed_set(content, active_wake_phrase(settings.wake_phrase))
+    problems = closed_set_problems(Understander(content))
+    if problems:
+        return CheckResult(name, False, problems[0], "run `assistant content check` to see them all",
+                           essential=False)
+    groups: dict[str, list[str]] = {}
+    for phrase in phrases:
+        groups.setdefault(phrase.meaning, []).append(f'"{phrase.text}"')
+    said = "; ".join(f"{meaning} ({len(texts)}): {', '.join(texts)}" for meaning, texts in groups.items())
+    engine = "" if settings.engine != "vosk" else " (Whisper only: Vosk hears the content's phrases as its grammar)"
+    return CheckResult(name, True, f"{len(phrases)} phrases{engine}: {said}")
+
+
 def check_conversation_log(settings: Settings) -> CheckResult:
     from assistant.caregiver.conversation_log import ConversationLog
 
@@ -486,6 +511,7 @@ def run_checks(settings: Settings, config_error: str | None = None,
                                           speak=_passed(results, "text-to-speech", "speaker"),
                                           microphone_ok=_passed(results, "microphone"))),
         ("recognizer", lambda: check_recognizer(settings)),
+        ("listened for", lambda: check_listened_for(settings)),
         ("conversation log", lambda: check_conversation_log(settings)),
         ("caregiver alert", lambda: check_alert(settings)),
         ("personal phrases", lambda: check_phrases(settings)),

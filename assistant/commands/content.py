@@ -56,6 +56,15 @@ def check_content(directory: Path, emergency_number: str = "911") -> int:
               "again.", file=sys.stderr)
         return 1
     print(summary(content, directory))
+    from assistant.core.listened import closed_set_problems
+    from assistant.core.understanding import Understander
+
+    # every phrase listened for must mean what it is listed for (a red flag's spoken form is an emergency)
+    listened_problems = closed_set_problems(Understander(content, emergency_number=emergency_number))
+    for problem in listened_problems:
+        print(f"{directory}/{problem}")
+    if listened_problems:
+        return 1
     cases, problems = read_sentence_tests(directory / TESTS_FOLDER, content)
     if problems:
         for problem in problems:
@@ -64,8 +73,6 @@ def check_content(directory: Path, emergency_number: str = "911") -> int:
     if not cases:
         print(f"No test sentences in {directory / TESTS_FOLDER} (optional: see content/tests/ for the format).")
         return 0
-    from assistant.core.understanding import Understander  # only needed once the content is valid
-
     understander = Understander(content, emergency_number=emergency_number)
     failures = [(case, why) for case in cases
                 if (why := case.mismatch(understander.understand(case.sentence))) is not None]

@@ -52,6 +52,7 @@ class RedFlag:
     id: str
     phrases: tuple[str, ...]  # any one of these (normalized words, word-boundary match) is an emergency
     combos: tuple[tuple[tuple[str, ...], ...], ...] = ()  # every group must have a word present
+    listen_for: tuple[str, ...] = ()  # how people say it aloud: listened for on every utterance (core/listened.py)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class Decision:
     runner_up: str | None = None  # second-best topic/disposition, offered when confirming
     error: str | None = None  # set when the input itself was unusable (bad audio file ...)
     phrase: str | None = None  # the personal phrase (assistant/phrases) that decided it, if one did
+    listened_for: str | None = None  # the phrase listened for (core/listened.py) that decided it, if one did
 
     @classmethod
     def unusable(cls, source: str, answer: str, error: str) -> Decision:
@@ -49,4 +50,6 @@ class Decision:
             data["error"] = self.error
         if self.phrase is not None:
             data["phrase"] = self.phrase
+        if self.listened_for is not None:
+            data["listened_for"] = self.listened_for
         return data

@@ -315,7 +315,7 @@ def _load_red_flags(path: Path, data: LineDict, problems: list[str]) -> RedFlags
             continue
         rule_id = str(entry.get("id", "?"))
         where = f"red flag '{rule_id}'"
-        check.keys(entry, where, ("id", "phrases"), ("combos",))
+        check.keys(entry, where, ("id", "phrases"), ("combos", "listen_for"))
         if rule_id in seen:
             check.add(entry.line, where, "duplicate red flag id", "merge the two rules or rename one")
         seen.add(rule_id)
@@ -330,7 +330,9 @@ def _load_red_flags(path: Path, data: LineDict, problems: list[str]) -> RedFlags
                           "write it as [[face, mouth], [drooping, numb]]")
                 continue
             combos.append(tuple(check.phrases(group, line, f"{where}, combo", 1) for group in combo))
-        rules.append(RedFlag(id=rule_id, phrases=phrases, combos=tuple(combos)))
+        listen_for = check.phrases(entry.get("listen_for", []), entry.key_lines.get("listen_for", entry.line),
+                                   f"{where}, field 'listen_for'", 0)
+        rules.append(RedFlag(id=rule_id, phrases=phrases, combos=tuple(combos), listen_for=listen_for))
     heard_as: dict[str, tuple[str, ...]] = {}
     block = data.get("heard_as")
     if block is None:

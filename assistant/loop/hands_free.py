@@ -23,7 +23,13 @@ from assistant.loop.turn_taking import TurnTaking
 from assistant.loop.typed import converse_typed
 from assistant.phrases.personal import PersonalPhrases
 from assistant.recognition.base import Transcript
-from assistant.recognition.reading import addressed_reading, decide, reading_to_act_on
+from assistant.recognition.reading import (
+    addressed_reading,
+    asked_back,
+    decide,
+    listened_words,
+    reading_to_act_on,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +109,15 @@ def _listen(turns: TurnTaking, mic: Microphone, recognizer: SpeculativeRecognize
 def _take_turn(turns: TurnTaking, utterance: Utterance, recognizer: SpeculativeRecognizer,
                reading: Callable[[Transcript], str], status: Status, phrases: PersonalPhrases | None) -> None:
     """One utterance: the words acted on, the person's own phrases where they match, then the turn."""
-    text, doubtful = words_heard(utterance, recognizer, reading)
+    transcript = addressed_reading(recognizer.transcribe(utterance.audio), utterance.above_room_db)
+    if asked_back(transcript, turns.dialog.understander):  # a listened-for yes/no the free reading heard the other way
+        status(f'heard "{transcript.listened_for.text}" and "{transcript.text}": asking back')  # type: ignore[union-attr]
+        turns.speaker.speak(turns.dialog.message("yes_no_please"), block=False)
+        return
+    text = reading(transcript)
+    doubtful = text != transcript.text
+    if transcript.listened_for is not None and text.endswith(listened_words(transcript)):
+        status(f'listened for "{transcript.listened_for.text}" (transcript "{transcript.text}")')
     if phrases is not None:  # the person's own recording decides where it matches
         heard = phrases.hear(utterance.audio, text)
         if heard.phrase is not None:

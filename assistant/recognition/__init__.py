@@ -77,9 +77,12 @@ def open_recognizer(settings: Settings, content: Content | None = None, extra_ph
         wake = [wake_phrase, *(f"{wake_phrase} {p}" for p in phrases)] if wake_phrase and wake_phrase.strip() else []
         recognizer = VoskRecognizer(model, [*phrases, *(p for p in extra_phrases if p), *wake])  # type: ignore[arg-type]
     else:
+        from assistant.core.listened import closed_set
         from assistant.recognition.whisper_engine import WhisperRecognizer
 
-        recognizer = WhisperRecognizer(model, wake_phrase=wake_phrase)
+        # the words that matter are listened for on every utterance, not only transcribed (core/listened.py)
+        listen_for = closed_set(content) if content is not None else ()
+        recognizer = WhisperRecognizer(model, wake_phrase=wake_phrase, listen_for=listen_for)
     if announce:
         print(f"assistant: speech recognizer: {recognizer.description}", file=sys.stderr, flush=True)
     log.info("speech recognizer: %s", recognizer.description)

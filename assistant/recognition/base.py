@@ -30,6 +30,18 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Listened:
+    """A phrase of the closed set (core/listened.py) the engine found clearly likely on this utterance's sound,
+    more likely than its own free reading: for recognition.reading to decide with."""
+
+    text: str  # the phrase as listed ("I can't catch my breath")
+    meaning: str  # "emergency" | "command" | "wake"
+    name: str  # the red flag, the command or "wake"
+    logprob: float  # mean log-probability per token, teacher-forced as the start of the reading
+    margin: float  # logprob minus the free reading's over as many tokens (how much it beats it)
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str  # lower case words separated by single spaces; "" when nothing was recognized
     confidence: float  # 0..1: how sure the engine is of the words
@@ -42,6 +54,7 @@ class Transcript:
     # The reading that starts with the wake phrase, where the engine finds that plausible but did not write
     # it: for the listening loop to take when the sound says the person spoke (recognition.reading.addressed_reading).
     addressed: Transcript | None = None
+    listened_for: Listened | None = None  # a phrase of the closed set that scored clearly on this utterance
 
     @classmethod
     def empty(cls) -> Transcript:

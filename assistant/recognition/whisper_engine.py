@@ -18,7 +18,12 @@ One utterance at a time (Whisper does not stream; loop/early_decoding.py starts 
    the decoder follows the voice that said it rather than a TV talking behind it (WAKE_LOGPROB). Where it is
    only plausible, that reading is offered beside the free one (Transcript.addressed), for the listening
    loop to take from an utterance as loud as the person (WAKE_LOGPROB_ADDRESSED).
-6. The transcript carries Whisper's own scores: confidence = exp(average log-probability), and in_domain
+6. The closed set of phrases that matter (core/listened.py: red flags as people say them, voice commands) is
+   listened for on every utterance's encoding: the greedy reading's own step probabilities rank the phrases by
+   how their first tokens fit (free: they come with that reading), and the few best are teacher-forced in one
+   batch (CTranslate2 align) on the encoding cut to the speech. One that is clearly likely and more likely than
+   the free reading over as many tokens is offered beside it (Transcript.listened_for; LISTEN_*).
+7. The transcript carries Whisper's own scores: confidence = exp(average log-probability), and in_domain
    is False when the scores say the words are a guess (no-speech probability high or log-probability low),
    which makes the understanding ask "did you mean ...?" instead of answering.
 The figures behind each constant are in docs/decisions.md; `python -m bench.recognition` measures them.
@@ -30,16 +35,18 @@ import dataclasses
 import logging
 import math
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from assistant.core.listened import ListenPhrase
 from assistant.core.question_end import TRAILING_MARKS
 from assistant.core.wake import active_wake_phrase
 from assistant.recognition.allocator import map_big_buffers_separately
-from assistant.recognition.base import RecognizerError, StreamingRecognizer, Transcript, as_int16
+from assistant.recognition.base import Listened, RecognizerError, StreamingRecognizer, Transcript, as_int16
 from assistant.recognition.vocabulary import spoken_words
 from assistant.recognition.whisper_model import (
     default_cache_file,
@@ -68,6 +75,16 @@ WAKE_LOGPROB = -3.5
 # (Transcript.addressed): the listening loop takes it from an utterance as loud as the person, never from
 # the TV's own quieter stretches.
 WAKE_LOGPROB_ADDRESSED = -4.0
+# Listening for the closed set: the phrases teacher-forced on each utterance (the best by how their first tokens
+# fit the greedy reading), and what one must score to be offered: a mean log-probability per token of at least
+# LISTEN_LOGPROB (per meaning), and no more than LISTEN_MARGIN below the free (greedy) reading over as many
+# tokens. On the dev clips a negation ("I don't have chest pain") scored -2.0 as "I have chest pain", other
+# phrasings of a red flag -2.5 to -3: only near-exact red-flag forms can be taken; a command over the TV scored
+# -1.5 to -2.5, nothing else above -3.4 (docs/decisions.md).
+LISTEN_CANDIDATES = 3
+LISTEN_LOGPROB = {"emergency": -1.5, "command": -2.6}
+LISTEN_MARGIN = 1.0
+LISTEN_PAD_POSITIONS = 16  # encoder positions (20 ms each) kept after the speech when the encoding is cut
 
 
 @dataclass(frozen=True)
@@ -100,7 +117,7 @@ class WhisperRecognizer(StreamingRecognizer):
 
     def __init__(self, model_dir: Path | None = None, options: DecodeOptions | None = None,
                  cpu_threads: int = CPU_THREADS, verify_cache: Path | None = None,
-                 wake_phrase: str | None = None) -> None:
+                 wake_phrase: str | None = None, listen_for: tuple[ListenPhrase, ...] = ()) -> None:
         try:
             import ctranslate2  # noqa: F401 - a clear message when the engine itself is missing
             from faster_whisper import WhisperModel
@@ -133,6 +150,12 @@ class WhisperRecognizer(StreamingRecognizer):
         tokenizer = self._tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         self._wake_words, self._wake_spellings = _wake_spellings(tokenizer, wake_phrase)
+        # the wake phrase is listened for by _wake_reading; the rest of the set here, each as Whisper writes it
+        self.listen_for = tuple(p for p in listen_for if p.meaning != "wake")
+        self._listen_tokens = [tuple(tokenizer.encode(_spelling(p.text))) for p in self.listen_for]
+        self.last_listen: list[tuple[str, float, float]] = []  # (phrase, log-probability, margin) last scored
+        self.last_listen_seconds = 0.0  # CPU spent listening on the last utterance (the bench reads it)
+        self._steps_seconds = 0.0
         self._lock = threading.Lock()  # one decode at a time: CTranslate2 models are shared state
         self._buffer: list[np.ndarray] = []
         what = "built-in English model (Whisper tiny.en)" if packaged else f"model {folder}"
@@ -199,12 +222,61 @@ class WhisperRecognizer(StreamingRecognizer):
                 if again.avg_logprob > result.avg_logprob:
                     result = again
             likely, forced = self._wake_reading(result, min(frames, result.window), max_tokens)
+            listened = self._listen(forced if likely and forced is not None else result, frames)
             if likely and forced is not None:
-                return self._transcript(forced)
-        transcript = self._transcript(result)
+                return dataclasses.replace(self._transcript(forced), listened_for=listened)
+        transcript = dataclasses.replace(self._transcript(result), listened_for=listened)
         if forced is not None and (addressed := self._transcript(forced)).text:
             return dataclasses.replace(transcript, addressed=addressed)
         return transcript
+
+    def _listen(self, result: _Pass, frames: int) -> Listened | None:
+        """The phrase of the closed set that scores clearly on this encoding and beats the free reading."""
+        import ctranslate2
+
+        self.last_listen = []
+        if not self._listen_tokens or result.steps is None or result.encoded is None:
+            self.last_listen_seconds = 0.0
+            return None
+        started = time.process_time()
+        steps, greedy, prefix = result.steps, result.greedy, result.prefix
+        if not prefix:  # a reading that starts with the wake phrase: the phrases are scored after it
+            for spelling in self._wake_spellings:
+                if greedy[:len(spelling)] == spelling and len(steps) > len(spelling):
+                    steps, greedy, prefix = steps[len(spelling):], greedy[len(spelling):], spelling
+                    break
+        # the encoding cut after the speech: the decoder's cost grows with every position it attends to
+        encoded = np.asarray(result.encoded)
+        encoded = encoded[:, :min(encoded.shape[1], (min(frames, result.window) + 1) // 2 + LISTEN_PAD_POSITIONS)]
+        start = [*self._prompt, *prefix]
+        # how each phrase's start fits: its mean log-probability up to where it leaves the greedy reading
+        evidence = []
+        for i, tokens in enumerate(self._listen_tokens):
+            known = []
+            for step, token in enumerate(tokens[:len(steps)]):
+                known.append(float(steps[step, token]))
+                if step >= len(greedy) or greedy[step] != token:
+                    break
+            evidence.append((float(np.mean(known)), i))
+        chosen = [i for _, i in sorted(evidence, reverse=True)[:LISTEN_CANDIDATES]]
+        batch = np.ascontiguousarray(np.repeat(encoded, len(chosen), axis=0))
+        aligned = self._model.model.align(ctranslate2.StorageView.from_array(batch), start,
+                                          [list(self._listen_tokens[i]) for i in chosen],
+                                          min(frames, 2 * encoded.shape[1]))
+        greedy_lp = [float(steps[j, greedy[j]]) for j in range(min(len(greedy), len(steps)))]
+        best: Listened | None = None
+        for i, alignment in zip(chosen, aligned, strict=True):
+            probs = np.maximum(np.asarray(alignment.text_token_probs, dtype=np.float64), 1e-12)
+            logprob = float(np.mean(np.log(probs)))
+            n = len(self._listen_tokens[i])
+            free = float(np.mean(greedy_lp[:n])) if greedy_lp else 0.0
+            phrase = self.listen_for[i]
+            self.last_listen.append((phrase.text, logprob, logprob - free))
+            if logprob >= LISTEN_LOGPROB[phrase.meaning] and logprob - free >= -LISTEN_MARGIN and (
+                    best is None or logprob > best.logprob):
+                best = Listened(phrase.text, phrase.meaning, phrase.name, logprob, logprob - free)
+        self.last_listen_seconds = time.process_time() - started + self._steps_seconds
+        return best
 
     def _wake_reading(self, result: _Pass, frames: int, max_tokens: int) -> tuple[bool, _Pass | None]:
         """The reading that starts with the wake phrase, where Whisper finds it plausible but did not write it,
@@ -254,7 +326,12 @@ class WhisperRecognizer(StreamingRecognizer):
         options = {"max_length": len(prompt) + max_tokens, "suppress_blank": not prefix, "suppress_tokens": [-1]}
         result = self._model.model.generate(encoded, [prompt], beam_size=BEAMS, num_hypotheses=BEAMS,
                                             return_scores=True, return_no_speech_prob=True, **options)[0]
-        greedy = self._model.model.generate(encoded, [prompt], beam_size=1, **options)[0]
+        # the greedy reading's step probabilities (its first LISTEN_STEPS steps) rank the phrases listened for
+        greedy = self._model.model.generate(encoded, [prompt], beam_size=1, return_logits_vocab=bool(self.listen_for),
+                                            **options)[0]
+        started = time.process_time()
+        steps = _log_softmax(np.asarray(greedy.logits[0][:LISTEN_STEPS])) if self.listen_for else None
+        self._steps_seconds = time.process_time() - started  # counted in what listening costs
         texts = [self._decode_tokens(ids) for ids in [*result.sequences_ids, *greedy.sequences_ids]]
         # the readings hold the prefix; the score is of the tokens decoded after it
         tokens = len([t for t in result.sequences_ids[0] if t < self._tokenizer.eot]) - len(prefix)
@@ -262,7 +339,7 @@ class WhisperRecognizer(StreamingRecognizer):
         avg_logprob = result.scores[0] * tokens / (tokens + 1)
         return _Pass(texts[0], avg_logprob, result.no_speech_prob, _compression(texts[0]), window,
                      capped=len(result.sequences_ids[0]) - len(prefix) >= max_tokens, alternatives=tuple(texts[1:]),
-                     encoded=encoded)
+                     encoded=encoded, steps=steps, greedy=tuple(greedy.sequences_ids[0]), prefix=tuple(prefix))
 
     def _decode_tokens(self, ids: list[int]) -> str:
         return self._tokenizer.decode([t for t in ids if t < self._tokenizer.eot])
@@ -298,6 +375,23 @@ class _Pass:
     capped: bool = False  # stopped by the token cap, not by the model: a loop, most likely
     alternatives: tuple[str, ...] = ()  # the other beams' texts, then the greedy one
     encoded: object = field(default=None, repr=False, compare=False)  # the encoder's output it was read from
+    steps: np.ndarray | None = field(default=None, repr=False, compare=False)  # greedy log-probabilities per step
+    greedy: tuple[int, ...] = ()  # the greedy reading's tokens (after the prefix)
+    prefix: tuple[int, ...] = ()  # the start of the reading it was given (the wake phrase), if any
+
+
+LISTEN_STEPS = 16  # greedy steps kept for ranking the phrases listened for (longer phrases: the rest unranked)
+
+
+def _spelling(text: str) -> str:
+    """A phrase as Whisper starts a reading with it: " I can't catch my breath.", " Stop."."""
+    text = " ".join(text.split())
+    return f" {text[:1].upper()}{text[1:]}."
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _wake_spellings(tokenizer, phrase: str | None) -> tuple[list[str], tuple[tuple[int, ...], ...]]:
