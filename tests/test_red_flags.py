@@ -276,6 +276,10 @@ IN_PEOPLES_WORDS = [
     ("I wish I was dead", "self_harm"),
     ("I Wish I Were Dead.", "self_harm"),
     ("she's like, collapsed", "collapse"),
+    ("Dad's just had a nasty fall.", "fall"),  # the 's is "has" past "just"
+    ("grandad's so out of breath", "breathing"),
+    ("she's had a fall last year and now she's on the floor", "fall"),  # "now" starts another clause
+    ("my son says he wants to kill himself", "self_harm"),
 ]
 
 
@@ -300,6 +304,14 @@ HISTORY_AND_IDIOMS = [
     "I don't have chest pain",
     "I've fallen behind with my exercises",
     "I've fallen a few times this year, can physio help my balance",
+    # a past event dated, or after "since", "after", "when", "following", "recovering"
+    "what does a therapist do after a heart attack",
+    "since my heart attack I get tired on the stairs",
+    "mum fell in March and now uses a frame",
+    "he had a seizure in 2019 and none since",
+    "when I fell I hurt my wrist, what exercises help",
+    "my husband is recovering from a stroke",
+    "I tripped on the kerb last week but I'm fine",
 ]
 
 

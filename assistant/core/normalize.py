@@ -54,10 +54,15 @@ RED_FLAG_FILLER_PAIRS = frozenset({("you", "know"), ("i", "mean"), ("kind", "of"
                                    ("oh", "my")})
 # "mum's on the floor": the 's is "is" before these words (else a possessive, dropped: "mum's face")
 _IS_AFTER = frozenset({"on", "in", "lying", "having", "not", "bleeding", "choking", "gasping", "struggling",
-                       "fitting", "convulsing", "unconscious", "unresponsive", "stuck"})
+                       "fitting", "convulsing", "unconscious", "unresponsive", "stuck", "out", "down", "going",
+                       "turning", "wheezing", "panting", "suffocating", "slurring", "talking", "shaking",
+                       "seizing", "jerking", "losing", "coughing", "vomiting", "clutching", "sweating"})
 # "he's had", "mum's been": the 's is "has" before these words (elsewhere it is "is", or a possessive dropped)
 _HAS_AFTER = frozenset({"had", "been", "got", "gone", "fallen", "collapsed", "fainted", "stopped", "passed",
                         "taken", "cut", "hit", "banged", "blacked"})
+# Looked past to find the verb the 's stands before: "dad's JUST had a fall" is "dad has just had a fall"
+_ADVERBS_AFTER_S = frozenset({"just", "already", "only", "suddenly", "also", "actually", "really", "now", "so",
+                              "very", "like", "literally", "totally", "all"})
 
 _stemmer = snowballstemmer.stemmer("english")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
@@ -113,7 +118,10 @@ def basic_tokens(text: str, pauses: bool = False) -> list[str]:
             elif tokens:
                 tokens.append(mark)
             continue
-        following = words[index + 1] if index + 1 < len(words) else ""
+        ahead = index + 1
+        while ahead < len(words) and words[ahead] in _ADVERBS_AFTER_S:
+            ahead += 1
+        following = words[ahead] if ahead < len(words) else ""
         expanded = CONTRACTIONS.get(word)
         if expanded is not None and expanded.endswith(" is") and following in _HAS_AFTER:
             expanded = expanded[:-3] + " has"  # "he's had a stroke": he has had

@@ -76,6 +76,24 @@ class _Phrase:
 
 MAX_NEGATION_BETWEEN = 3  # "never HAD A seizure", "don't HAVE ANY chest pain"
 GAPPED_PHRASE_WORDS = 3  # a red-flag phrase this long may have one other word inside: "lying on the KITCHEN floor"
+# History, not now (as content/red_flags.yaml's header says): in a clause that says when in the past ("had a
+# stroke LAST YEAR", "mum fell IN MARCH") or just after "since", "after", "when", "following", "recovering"
+# ("since my stroke", "after a heart attack", "when I fell"), the words of a past event are left out of the
+# red-flag check. A clause ends at a comma, a sentence end or "now" ("had a fall last year and NOW she's on the
+# floor" is an emergency). Present words ("having a seizure", "on the floor") are never left out.
+PAST_TIMES = tuple(tuple(stems(t.split())) for t in (
+    "last year", "last month", "last week", "last winter", "last summer", "last spring", "last autumn",
+    "last fall", "last christmas", "year ago", "years ago", "month ago", "months ago", "week ago", "weeks ago",
+    "while back", "while ago", "in the past", "years back", "as a child", "as a kid", "twice", "few times",
+    "several times", "many times", "once before"))
+PAST_MONTHS = frozenset("""january february march april june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec""".split())  # "in may" is left out: "may" is a verb too
+HISTORY_AFTER = frozenset(stem(w) for w in ("since", "after", "following", "when", "recovering"))
+HISTORY_WINDOW = 3  # words from "since" to the event: "since SHE HAD a stroke", "after A HEART attack"
+PAST_EVENTS = frozenset(stem(w) for w in """had fell fallen fall falls fainted collapsed passed blacked tripped
+slipped landed hit banged knocked bumped took taken tumble stroke strokes seizure seizures fit fits heart
+attack overdose""".split())
+CLAUSE_ENDS = frozenset({BREAK, "now"})
 
 
 @dataclass(frozen=True)
@@ -139,6 +157,8 @@ class _RedFlagMatcher:
                     continue
                 for i in span:
                     stem_seq[i] = tokens[i] = BREAK
+        for i in _past_events(tokens, stem_seq, pause_before):
+            stem_seq[i] = tokens[i] = BREAK
         return _Heard(tokens, pause_before)
 
     def _negated(self, heard: _Heard, position: int) -> bool:
@@ -194,6 +214,31 @@ class _RedFlagMatcher:
                 if all(self._first_unnegated(group, heard, stem_seq) >= 0 for group in groups):
                     return rule_id
         return None
+
+
+def _past_events(tokens: Sequence[str], stem_seq: Sequence[str], pause_before: Sequence[bool]) -> set[int]:
+    """Where the words of a past event are ("had a stroke LAST YEAR", "SINCE my stroke"): see PAST_TIMES."""
+    found: set[int] = set()
+    start = 0
+    for end in range(1, len(tokens) + 1):
+        if end < len(tokens) and not pause_before[end] and tokens[end] not in CLAUSE_ENDS:
+            continue
+        clause = range(start, end)
+        events = [i for i in clause if stem_seq[i] in PAST_EVENTS]
+        if events:
+            words = [stem_seq[i] for i in clause]
+            dated = any(find_phrase(words, when) >= 0 for when in PAST_TIMES) or any(
+                words[k] == "in" and (tokens[start + k + 1] in PAST_MONTHS or _is_year(tokens[start + k + 1]))
+                for k in range(len(words) - 1))
+            for i in events:
+                if dated or any(stem_seq[j] in HISTORY_AFTER for j in range(max(start, i - HISTORY_WINDOW), i)):
+                    found.add(i)
+        start = end
+    return found
+
+
+def _is_year(token: str) -> bool:
+    return len(token) == 4 and token.isdigit() and token[:2] in ("19", "20")
 
 
 def _joined(tokens: Sequence[str]) -> list[str]:
