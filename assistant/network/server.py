@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
+import queue
 import signal
 import sys
 from collections.abc import Callable
@@ -35,11 +37,13 @@ from assistant.network.audio_in import AudioFormatError, AudioRequest, PcmFormat
 from assistant.network.programs import describe
 from assistant.network.rooms import IDLE_SECONDS, Rooms, Where
 from assistant.network.wire import ClientGone, Limits, ProtocolError, read_event
+from assistant.recognition.base import Recognizer
 from assistant.recognition.reading import reading_to_act_on
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URI = "tcp://127.0.0.1:10700"
+DECODERS = max(1, min(2, os.cpu_count() or 1))  # recognizers decoding at once
 MAX_CONNECTIONS = 16  # at once; Home Assistant opens one per request, a satellite one at a time
 TTS_CHUNK_SAMPLES = 2048
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -74,7 +78,10 @@ class Service:
         self.app = app
         self.options = options
         self.rooms = Rooms(app.new_dialog, options.idle_seconds)
-        self.recognition = ThreadPoolExecutor(max_workers=1, thread_name_prefix="network-recognition")
+        # one recognizer per decoding thread (a recognizer is not thread-safe): rooms asking at once are decoded
+        # side by side on the machine's cores
+        self.recognition = ThreadPoolExecutor(max_workers=DECODERS, thread_name_prefix="network-recognition")
+        self._idle_recognizers: queue.SimpleQueue[Recognizer] = queue.SimpleQueue()
         self.synthesis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="network-speech")
         self.connections = 0
         self._speaker: Any = None
@@ -82,7 +89,9 @@ class Service:
 
     def open(self) -> None:
         """Load the recognizer and the personal phrases now: the first request must not wait for them."""
-        self.app.recognizer(announce=True)
+        self._idle_recognizers.put(self.app.recognizer(announce=True))
+        for _ in range(DECODERS - 1):
+            self._idle_recognizers.put(self.app.another_recognizer())
         self.app.personal_phrases()
         self.app.reload_content(on_problem=log.warning)  # the first call only starts watching the files
 
@@ -109,9 +118,13 @@ class Service:
     def transcribe(self, request: AudioRequest) -> str:
         """The words the assistant would act on: an emergency in any reading first; the person's own phrase
         where one matches confidently, as on the device."""
-        recognizer = self.app.recognizer()
-        samples = request.samples(rate=recognizer.sample_rate)
-        text = reading_to_act_on(recognizer.transcribe(samples), self.app.understander)
+        recognizer = self._idle_recognizers.get()
+        try:
+            samples = request.samples(rate=recognizer.sample_rate)
+            transcript = recognizer.transcribe(samples)
+        finally:
+            self._idle_recognizers.put(recognizer)
+        text = reading_to_act_on(transcript, self.app.understander)
         phrases = self.app.personal_phrases() if recognizer.sample_rate == 16000 else None
         if phrases is not None and len(samples):
             heard = phrases.hear(samples, text)
