@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import run_cache
 from bench.run_cache import ENV
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +37,10 @@ MODULES = ("understanding", "emergencies", "recognition", "listening", "home_lis
            "phrases", "allocator", "rooms", "listened_for")
 # Real-time figures (answer latency, playback glitches under a load of their own): nothing else runs beside them.
 ALONE = ("speech", "endtoend")
+# Modules whose main(parts) runs a part at a time: each part is a job of its own, so the longest modules do not
+# hold one worker for the whole run while the other waits. Their figures and outputs are joined in this order.
+PARTS = {"home_listening": (("heldout",), ("dev",)),
+         "listening": (("questions", "cost"), ("halting",), ("quiet",))}
 # Seconds each took alone on the 2-core development machine (docs/decisions.md): the longest start first, so
 # the two workers finish close together. A module not listed is taken as long (started early).
 SECONDS = {"home_listening": 1500, "listening": 900, "soak": 600, "recognition": 500, "phrases": 300,
@@ -56,8 +61,8 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     return [(name, _value(value)) for name, value in figures.items()]
 
 
-def _run(name: str) -> tuple[str, dict[str, Any] | None, str]:
-    """(status, figures, note) for bench/<name>.py, run in this process."""
+def _run(name: str, parts: tuple[str, ...] = ()) -> tuple[str, dict[str, Any] | None, str]:
+    """(status, figures, note) for bench/<name>.py (only `parts` of it, if given), run in this process."""
     if importlib.util.find_spec(f"bench.{name}") is None:
         return "missing", None, f"bench/{name}.py does not exist yet"
     module = importlib.import_module(f"bench.{name}")
@@ -66,16 +71,19 @@ def _run(name: str) -> tuple[str, dict[str, Any] | None, str]:
     argv = sys.argv
     sys.argv = [f"bench.{name}"]  # modules that parse options must not see `python -m bench`'s arguments
     try:
-        figures = module.main()
+        figures = module.main(parts) if parts else module.main()
     finally:
         sys.argv = argv
     return "ok", figures if isinstance(figures, dict) else {"result": figures}, ""
 
 
-def _one(name: str, result_path: Path) -> int:
-    """The worker: run one module here and write (status, figures, note) as JSON for the parent."""
+def _one(name: str, result_path: Path, parts: tuple[str, ...]) -> int:
+    """The worker: run one module (or parts of it) here and write (status, figures, note) as JSON."""
     try:
-        status, figures, note = _run(name)
+        status, figures, note = _run(name, parts)
+        shared = run_cache.summary()
+        if shared:
+            print(f"({shared})", flush=True)
     except Exception as exc:  # one broken benchmark must not hide the others' figures
         traceback.print_exc()
         status, figures, note = "failed", None, f"{type(exc).__name__}: {exc}"
@@ -86,6 +94,7 @@ def _one(name: str, result_path: Path) -> int:
 @dataclass
 class Job:
     name: str
+    parts: tuple[str, ...]
     folder: Path
     process: subprocess.Popen | None = None
     started: float = 0.0
@@ -93,15 +102,23 @@ class Job:
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def label(self) -> str:
+        return " ".join((self.name, *self.parts))
+
+    @property
     def log(self) -> Path:
-        return self.folder / f"{self.name}.out"
+        return self.folder / f"{'-'.join((self.name, *self.parts))}.out"
+
+    @property
+    def result_path(self) -> Path:
+        return self.log.with_suffix(".json")
 
     def start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.started = time.perf_counter()
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench", "--one", self.name, str(self.folder / f"{self.name}.json")],
+                [sys.executable, "-m", "bench", "--one", self.name, str(self.result_path), *self.parts],
                 stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=env)
 
     def done(self) -> bool:
@@ -109,9 +126,8 @@ class Job:
         if self.process.poll() is None:
             return False
         self.seconds = time.perf_counter() - self.started
-        path = self.folder / f"{self.name}.json"
-        if path.is_file():
-            self.result = json.loads(path.read_text())
+        if self.result_path.is_file():
+            self.result = json.loads(self.result_path.read_text())
         else:
             self.result = {"status": "failed", "figures": None,
                            "note": f"the module's process ended with code {self.process.returncode}"}
@@ -122,48 +138,67 @@ def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").is_file() else "?"
 
 
-def _schedule(names: list[str]) -> list[str]:
+def _schedule(jobs: list[Job]) -> list[Job]:
     """Real-time modules first, alone; then the longest first."""
-    alone = [n for n in names if n in ALONE]
-    rest = sorted((n for n in names if n not in ALONE), key=lambda n: -SECONDS.get(n, 10_000))
-    return alone + rest
+    def seconds(job: Job) -> float:
+        return SECONDS.get(job.name, 10_000) / len(PARTS.get(job.name, ((),)))
+
+    rest = sorted((j for j in jobs if j.name not in ALONE), key=lambda j: -seconds(j))
+    return [j for j in jobs if j.name in ALONE] + rest
 
 
-def run_all(names: list[str], jobs: int) -> list[Job]:
+def _joined(jobs: list[Job]) -> tuple[str, dict[str, Any] | None, str, float]:
+    """One module's (status, figures, note, seconds) from its parts' jobs."""
+    statuses = [j.result["status"] for j in jobs]
+    status = "failed" if "failed" in statuses else "missing" if "missing" in statuses else "ok"
+    figures: dict[str, Any] | None = None
+    if status == "ok":
+        figures = {}
+        for job in jobs:
+            figures.update(job.result["figures"] or {})
+    note = "; ".join(j.result["note"] for j in jobs if j.result["note"])
+    return status, figures, note, sum(j.seconds for j in jobs)
+
+
+def run_all(names: list[str], workers: int) -> list[tuple[str, str, dict[str, Any] | None, str, float]]:
     with tempfile.TemporaryDirectory(prefix="bench-run-") as folder:
         os.environ[ENV] = str(Path(folder) / "shared")  # the modules' shared decodes (bench/run_cache.py)
-        all_jobs = {n: Job(n, Path(folder)) for n in names}
-        waiting, running, finished = _schedule(names), [], []
+        by_module = {n: [Job(n, p, Path(folder)) for p in PARTS.get(n, ((),))] for n in names}
+        waiting = _schedule([j for n in names for j in by_module[n]])
+        running: list[Job] = []
+        finished: list[Job] = []
         printed = 0
         began = time.perf_counter()
+
+        def say(text: str) -> None:
+            print(f"[bench {time.perf_counter() - began:5.0f} s] {text} (load {_load()})", file=sys.stderr, flush=True)
+
         while waiting or running:
-            while waiting and len(running) < jobs:
-                if waiting[0] in ALONE and running or running and running[0].name in ALONE:
+            while waiting and len(running) < workers:
+                if waiting[0].name in ALONE and running or running and running[0].name in ALONE:
                     break
-                job = all_jobs[waiting.pop(0)]
+                job = waiting.pop(0)
                 job.start()
                 running.append(job)
-                print(f"[bench {time.perf_counter() - began:6.0f} s] started {job.name} (load {_load()})",
-                      file=sys.stderr, flush=True)
+                say(f"started {job.label}")
             time.sleep(0.5)
             for job in [j for j in running if j.done()]:
                 running.remove(job)
                 finished.append(job)
-                print(f"[bench {time.perf_counter() - began:6.0f} s] {job.name} {job.result['status']} in "
-                      f"{job.seconds:.0f} s (load {_load()})", file=sys.stderr, flush=True)
-            while printed < len(names) and all_jobs[names[printed]] in finished:
-                job = all_jobs[names[printed]]
-                print(f"== bench.{job.name}", flush=True)
-                sys.stdout.write(job.log.read_text(errors="replace"))
-                if job.result["status"] != "ok":
-                    print(f"skipped bench.{job.name}: {job.result['note']}" if job.result["status"] == "missing"
-                          else f"bench.{job.name} failed: {job.result['note']}")
+                say(f"{job.label}: {job.result['status']} in {job.seconds:.0f} s")
+            while printed < len(names) and all(j in finished for j in by_module[names[printed]]):
+                name = names[printed]
+                status, _, note, _ = _joined(by_module[name])
+                print(f"== bench.{name}", flush=True)
+                for job in by_module[name]:
+                    sys.stdout.write(job.log.read_text(errors="replace"))
+                if status != "ok":
+                    print(f"skipped bench.{name}: {note}" if status == "missing" else f"bench.{name} failed: {note}")
                 print(flush=True)
                 printed += 1
         shutil.rmtree(Path(folder) / "shared", ignore_errors=True)
-        print(f"[bench] all modules in {time.perf_counter() - began:.0f} s, {jobs} side by side (load {_load()})",
-              file=sys.stderr, flush=True)
-        return [all_jobs[n] for n in names]
+        say(f"all modules done in {time.perf_counter() - began:.0f} s, {workers} side by side")
+        return [(n, *_joined(by_module[n])) for n in names]
 
 
 def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, float]]) -> None:
@@ -201,10 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="modules run side by side (default 2)")
     parser.add_argument("--baseline", metavar="REV", help="print REV's headline figures beside this tree's "
                         "(modules: understanding, recognition, endtoend; default all three)")
+    # the worker for one job: MODULE's main() (with the positional arguments as its parts), figures to RESULT
     parser.add_argument("--one", nargs=2, metavar=("MODULE", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        return _one(args.one[0], Path(args.one[1]))
+        return _one(args.one[0], Path(args.one[1]), tuple(args.modules))
     if args.baseline:
         from bench.baseline import HEADLINES, compare
 
@@ -214,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}: choose from {', '.join(MODULES)}")
     names = list(args.modules) or list(MODULES)
-    jobs = run_all(names, max(1, args.jobs))
-    _print_combined([(j.name, j.result["status"], j.result["figures"], j.result["note"], j.seconds) for j in jobs])
-    return 1 if any(j.result["status"] == "failed" for j in jobs) else 0
+    results = run_all(names, max(1, args.jobs))
+    _print_combined(results)
+    return 1 if any(status == "failed" for _, status, _, _, _ in results) else 0
 
 
 if __name__ == "__main__":

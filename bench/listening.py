@@ -340,8 +340,11 @@ def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     sets = {"dev": (TEST_VOICES, DEV_SENTENCES, DEV_HALTING, 1), "held": (HELD_OUT_VOICES, HELD_OUT_SENTENCES,
                                                                           HELD_OUT_HALTING, 7)}
-    normal = {k: _clips(v, s, BACKGROUNDS, NORMAL_DB, seed) for k, (v, s, _, seed) in sets.items()}
-    quiet = {k: _clips(v, s, QUIET_BACKGROUNDS, QUIET_DB, seed) for k, (v, s, _, seed) in sets.items()}
+    # only the clips the parts asked for are made (`python -m bench` runs the parts side by side)
+    normal = {k: _clips(v, s, BACKGROUNDS, NORMAL_DB, seed) for k, (v, s, _, seed) in sets.items()
+              if {"questions", "halting"} & set(parts)}
+    quiet = {k: _clips(v, s, QUIET_BACKGROUNDS, QUIET_DB, seed) for k, (v, s, _, seed) in sets.items()
+             if {"questions", "quiet"} & set(parts)}
 
     if "questions" in parts:
         _questions(makers, normal, quiet, figures)

@@ -25,6 +25,7 @@ import numpy as np
 
 ENV = "BENCH_RUN_CACHE"
 _MEMORY: dict[str, Decoded] = {}
+COUNTS = {"asked": 0, "decoded": 0, "from_this_module": 0, "from_other_modules": 0}
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,11 @@ def decode(recognizer: Any, audio: np.ndarray) -> Decoded:
             found = pickle.loads(path.read_bytes())
         except (OSError, EOFError, pickle.UnpicklingError):  # written by another module as we read: decode
             found = None
+    COUNTS["asked"] += 1
+    if found is not None:
+        COUNTS["from_this_module" if key in _MEMORY else "from_other_modules"] += 1
     if found is None:
+        COUNTS["decoded"] += 1
         cpu, wall = time.process_time(), time.perf_counter()
         transcript = recognizer.transcribe(audio)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -107,6 +112,14 @@ def decode(recognizer: Any, audio: np.ndarray) -> Decoded:
             setattr(recognizer, name, value)
     _MEMORY[key] = found
     return found
+
+
+def summary() -> str | None:
+    """One line on the decodes asked for in this process (None: none went through the run's decodes)."""
+    if not COUNTS["asked"]:
+        return None
+    return (f"decodes: {COUNTS['asked']} asked, {COUNTS['decoded']} made, {COUNTS['from_this_module']} the same "
+            f"audio again in this module, {COUNTS['from_other_modules']} decoded by another module of this run")
 
 
 def transcribe(recognizer: Any, audio: np.ndarray) -> Any:

@@ -6,7 +6,8 @@ Two parts that never mix:
 - "heldout": the odd-numbered utterances, in voices nothing else uses (HELD_OUT_VOICES), with other
   random details in the degradations. Only reported, never tuned on.
 Each utterance is one plain clip and one degraded clip (slow, noisy, reverberant, quiet or paused in
-turn, tests/degrade.py). Clips are cached in the user cache folder, keyed by their recipe.
+turn, tests/degrade.py). Clips are cached in the user cache folder, keyed by their recipe and the code that
+makes them.
 """
 
 from __future__ import annotations
@@ -50,8 +51,13 @@ def utterances(parity: int) -> list[dict[str, Any]]:
     return [e for i, e in enumerate(entries) if i % 2 == parity]
 
 
+def _recipe_code() -> str:
+    """The code that makes a clip: a change to it makes new clips (the cache outlives a bench run)."""
+    return "".join((REPO / "tests" / name).read_text() for name in ("speech_voices.py", "degrade.py"))
+
+
 def _clip_audio(text: str, voice: str, how: str, seed: int) -> np.ndarray:
-    key = hashlib.sha256(f"{text}|{voice}|{how}|{seed}|v2".encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{text}|{voice}|{how}|{seed}|v2|{_recipe_code()}".encode()).hexdigest()[:20]
     path = _cache_dir() / f"{key}.npy"
     if path.is_file():
         return np.load(path)
