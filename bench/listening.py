@@ -15,7 +15,8 @@ Both segmenters see the same audio, fed in 40 ms blocks as the microphone delive
 segmenter is the one the VAD replaced (assistant/audio/segmenter.py as it was before ENERGY_DATE, read with
 `git show`).
 Parameters were tuned on the dev voices and sentences (tests/speech_voices.TEST_VOICES); the figures
-printed are for the held-out ones (HELD_OUT_VOICES, other sentences, other noise seeds), dev in brackets.
+printed are for the held-out ones (HELD_OUT_VOICES, other sentences, other noise seeds), dev in brackets
+when BENCH_DEV=1 is set ("-" otherwise).
 
 - onset missed: the audio handed over (pre_roll included) starts after the first word did, or no utterance
   covers the words at all;
@@ -30,6 +31,7 @@ printed are for the held-out ones (HELD_OUT_VOICES, other sentences, other noise
 from __future__ import annotations
 
 import functools
+import os
 import statistics
 import subprocess
 import sys
@@ -324,8 +326,19 @@ def _cpu_per_second() -> dict[str, float]:
     return {"vad_ms_per_s": vad_cost * 1000, "segmenter_ms_per_s": seg_cost * 1000}
 
 
-def _fmt(held: float, dev: float, pct: bool = True) -> str:
-    return f"{held:.0%} ({dev:.0%})" if pct else f"{held:.2f} ({dev:.2f})"
+def _fmt(held: float, dev: float | None, pct: bool = True) -> str:
+    return f"{held:.0%} ({_dev(dev, '.0%')})" if pct else f"{held:.2f} ({_dev(dev, '.2f')})"
+
+
+def _dev(value: float | None, spec: str) -> str:
+    """A dev figure in brackets' place: "-" when the dev part was not run (BENCH_DEV unset)."""
+    return "-" if value is None else format(value, spec)
+
+
+def _dev_score(table: dict[str, Any], key: str | None, make: Callable[[Clip], Any]) -> dict[str, float | None]:
+    if "dev" not in table:
+        return dict.fromkeys(("missed", "whole", "false", "onset_latency", "delay_median", "delay_p90"))
+    return _score(table["dev"][key] if key is not None else table["dev"], make)
 
 
 PARTS = ("questions", "halting", "quiet", "cost")
@@ -340,6 +353,8 @@ def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     sets = {"dev": (TEST_VOICES, DEV_SENTENCES, DEV_HALTING, 1), "held": (HELD_OUT_VOICES, HELD_OUT_SENTENCES,
                                                                           HELD_OUT_HALTING, 7)}
+    if not os.environ.get("BENCH_DEV"):  # the dev part the constants were tuned on: BENCH_DEV=1 (as bench.recognition)
+        del sets["dev"]
     # only the clips the parts asked for are made (`python -m bench` runs the parts side by side)
     normal = {k: _clips(v, s, BACKGROUNDS, NORMAL_DB, seed) for k, (v, s, _, seed) in sets.items()
               if {"questions", "halting"} & set(parts)}
@@ -367,21 +382,23 @@ def _questions(makers, normal, quiet, figures) -> None:
         for background in table["held"]:
             row = f"{label + background:<28}"
             for name, make in makers.items():
-                held, dev = _score(table["held"][background], make), _score(table["dev"][background], make)
+                held, dev = _score(table["held"][background], make), _dev_score(table, background, make)
                 totals[name]["missed"].append(held["missed"])
                 totals[name]["whole"].append(held["whole"])
                 totals[name]["delay"].append(held["delay_median"])
-                row += (f"{held['missed']:>6.0%}({dev['missed']:.0%}) {held['whole']:>5.0%}({dev['whole']:.0%}) "
-                        f"{held['delay_median']:>5.2f}({dev['delay_median']:.2f})")
+                row += (f"{held['missed']:>6.0%}({_dev(dev['missed'], '.0%')}) {held['whole']:>5.0%}"
+                        f"({_dev(dev['whole'], '.0%')}) {held['delay_median']:>5.2f}"
+                        f"({_dev(dev['delay_median'], '.2f')})")
                 figures[f"{name} {label}{background}"] = {k: round(v, 3) for k, v in held.items()}
             print(row, flush=True)
 
     print(f"\n{'false starts per hour':<28}" + "".join(f"{name + ' held (dev)':>22}" for name in makers))
-    per_hour = {name: (_false_per_hour(lambda m=make: m(None), 11), _false_per_hour(lambda m=make: m(None), 3))
+    per_hour = {name: (_false_per_hour(lambda m=make: m(None), 11),
+                       _false_per_hour(lambda m=make: m(None), 3) if "dev" in normal else {})
                 for name, make in makers.items()}
     for background, _, _ in BACKGROUNDS:
-        print(f"{background:<28}" + "".join(f"{per_hour[n][0][background]:>14.0f} ({per_hour[n][1][background]:.0f})"
-                                            for n in makers))
+        print(f"{background:<28}" + "".join(f"{per_hour[n][0][background]:>14.0f} "
+                                            f"({_dev(per_hour[n][1].get(background), '.0f')})" for n in makers))
     for name in makers:
         figures[f"{name} false starts per hour"] = {k: round(v) for k, v in per_hour[name][0].items()}
         figures[f"{name} onsets missed"] = round(float(np.mean(totals[name]["missed"])), 3)
@@ -401,7 +418,7 @@ def _halting(makers, sets, normal, figures) -> None:
     print(f"\n{'halting (1.5 s pause)':<34}{'kept whole held (dev)':>24}{'end delay s':>14}"
           "   (stream time: the check's own decode time is in bench.endtoend)")
     for name, make in checks.items():
-        held, dev = _score(halting["held"], make), _score(halting["dev"], make)
+        held, dev = _score(halting["held"], make), _dev_score(halting, None, make)
         print(f"{name:<34}{_fmt(held['whole'], dev['whole']):>24}{held['delay_median']:>14.2f}", flush=True)
         figures[f"halting whole: {name}"] = round(held["whole"], 3)
     # what the end check costs or saves on questions said without a pause
