@@ -4,7 +4,7 @@
 
 "Before" is the `assistant` package and content/ of the code of BASELINE_DATE, taken from git into a temporary
 folder and run there in a subprocess; "after" is this tree, run the same way. Both judge the same words:
-- typed, held out: content/tests/heldout/red_flags.yaml (emergencies per red flag, and look-alikes), and
+- typed, held out: every sheet in content/tests/heldout/ (emergencies per red flag, and look-alikes), and
   the odd-numbered utterances of bench/data/dev_utterances.yaml (ordinary questions: topics, triage);
 - spoken, held out: a sample of those emergencies and ordinary questions said by voices nothing else uses
   (SPOKEN_VOICES), plain and degraded (tests/degrade.py), recognized once by the built-in Whisper recognizer;
