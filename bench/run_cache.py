@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 ENV = "BENCH_RUN_CACHE"
+KEYED_PRIVATE = ("_wake_spellings", "_wake_words", "_prompt", "_listen_tokens")  # what the engine listens for
 _MEMORY: dict[str, Decoded] = {}
 COUNTS = {"asked": 0, "decoded": 0, "from_this_module": 0, "from_other_modules": 0}
 
@@ -45,7 +46,7 @@ def _plain(value: Any) -> str | None:
     """A stable text for a setting (None: not a setting, e.g. a model object or a buffer)."""
     if isinstance(value, str | int | float | bool | Path) or value is None:
         return repr(value)
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         parts = [_plain(v) for v in value]
         return None if None in parts else f"({', '.join(p for p in parts if p is not None)})"
     if is_dataclass(value) and not isinstance(value, type):
@@ -55,11 +56,14 @@ def _plain(value: Any) -> str | None:
 
 
 def settings_key(recognizer: Any) -> str:
-    """What makes two recognizers decode alike: their class and every plain setting they hold (options,
-    wake phrase spellings, the phrases listened for, the model folder and its files' sizes and times)."""
+    """What makes two recognizers decode alike: their class and every plain public setting they hold
+    (options, the phrases listened for, the model folder and its files' sizes and times) and the wake phrase
+    spellings and prompt tokens."""
     parts = [f"{type(recognizer).__module__}.{type(recognizer).__qualname__}"]
     for name, value in sorted(vars(recognizer).items()):
-        if name.startswith("last_"):
+        # public settings, and the private ones that change what is heard; not running figures (last_*, or
+        # private totals such as CPU seconds so far, which change with every decode)
+        if name.startswith("last_") or name.startswith("_") and name not in KEYED_PRIVATE:
             continue
         text = _plain(value)
         if text is not None:

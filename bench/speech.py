@@ -68,6 +68,18 @@ def _virtual_audio() -> Any:
     return VirtualAudio()
 
 
+def _wait_for_first_sample(speaker: Any, at_least: float, at_most: float = 15.0) -> None:
+    """Long enough for the first sample, far shorter than the answers: `at_least`, and on a busy machine (where
+    starting the synthesis process alone can take longer) until the first sample is out, up to `at_most`."""
+    time.sleep(at_least)
+    deadline = time.perf_counter() + at_most
+    while time.perf_counter() < deadline:
+        playback = getattr(getattr(speaker, "_current", None), "playback", None)
+        if getattr(speaker, "_current", None) is None or getattr(playback, "first_sample_at", None) is not None:
+            return
+        time.sleep(0.05)
+
+
 def _first_audio(settings: Any, text: str, streaming: bool, runs: int) -> tuple[list[float], list[float]]:
     from assistant.speech.speaker import Speaker
 
@@ -75,7 +87,7 @@ def _first_audio(settings: Any, text: str, streaming: bool, runs: int) -> tuple[
     stream, heard = [], []
     for _ in range(runs):
         speaker.speak(text, block=False)
-        time.sleep(0.6 if streaming else 3.0)  # long enough for the first sample, far shorter than the answers
+        _wait_for_first_sample(speaker, 0.6 if streaming else 3.0)
         speaker.stop()
         timing = speaker.last_timing
         if timing is None or timing.first_sample_at is None or timing.first_sample_dac_at is None:
