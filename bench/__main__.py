@@ -100,6 +100,7 @@ class Job:
     process: subprocess.Popen | None = None
     started: float = 0.0
     seconds: float = 0.0
+    cpu: float = 0.0  # user + system seconds of the job's process and the processes it waited for
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -124,9 +125,12 @@ class Job:
 
     def done(self) -> bool:
         assert self.process is not None
-        if self.process.poll() is None:
+        pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+        if pid == 0:
             return False
+        self.process.returncode = os.waitstatus_to_exitcode(status)
         self.seconds = time.perf_counter() - self.started
+        self.cpu = usage.ru_utime + usage.ru_stime
         if self.result_path.is_file():
             self.result = json.loads(self.result_path.read_text())
         else:
@@ -148,8 +152,8 @@ def _schedule(jobs: list[Job]) -> list[Job]:
     return [j for j in jobs if j.name in ALONE] + rest
 
 
-def _joined(jobs: list[Job]) -> tuple[str, dict[str, Any] | None, str, float]:
-    """One module's (status, figures, note, seconds) from its parts' jobs."""
+def _joined(jobs: list[Job]) -> tuple[str, dict[str, Any] | None, str, str]:
+    """One module's (status, figures, note, run time) from its parts' jobs."""
     statuses = [j.result["status"] for j in jobs]
     status = "failed" if "failed" in statuses else "missing" if "missing" in statuses else "ok"
     figures: dict[str, Any] | None = None
@@ -158,10 +162,11 @@ def _joined(jobs: list[Job]) -> tuple[str, dict[str, Any] | None, str, float]:
         for job in jobs:
             figures.update(job.result["figures"] or {})
     note = "; ".join(j.result["note"] for j in jobs if j.result["note"])
-    return status, figures, note, sum(j.seconds for j in jobs)
+    wall = " + ".join(f"{j.seconds:.0f}" for j in jobs)
+    return status, figures, note, f"{wall} s wall, {sum(j.cpu for j in jobs):.0f} s CPU"
 
 
-def run_all(names: list[str], workers: int) -> list[tuple[str, str, dict[str, Any] | None, str, float]]:
+def run_all(names: list[str], workers: int) -> list[tuple[str, str, dict[str, Any] | None, str, str]]:
     with tempfile.TemporaryDirectory(prefix="bench-run-") as folder:
         os.environ[ENV] = str(Path(folder) / "shared")  # the modules' shared decodes (bench/run_cache.py)
         by_module = {n: [Job(n, p, Path(folder)) for p in PARTS.get(n, ((),))] for n in names}
@@ -186,7 +191,7 @@ def run_all(names: list[str], workers: int) -> list[tuple[str, str, dict[str, An
             for job in [j for j in running if j.done()]:
                 running.remove(job)
                 finished.append(job)
-                say(f"{job.label}: {job.result['status']} in {job.seconds:.0f} s")
+                say(f"{job.label}: {job.result['status']} in {job.seconds:.0f} s, {job.cpu:.0f} s of CPU")
             while printed < len(names) and all(j in finished for j in by_module[names[printed]]):
                 name = names[printed]
                 status, _, note, _ = _joined(by_module[name])
@@ -202,7 +207,7 @@ def run_all(names: list[str], workers: int) -> list[tuple[str, str, dict[str, An
         return [(n, *_joined(by_module[n])) for n in names]
 
 
-def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, float]]) -> None:
+def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, str]]) -> None:
     try:
         from rich.console import Console
         from rich.table import Table
@@ -218,7 +223,7 @@ def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, fl
                 continue
             for i, (figure, value) in enumerate(_rows(figures)):
                 table.add_row(name if i == 0 else "", figure, value)
-            table.add_row("", "(run time)", f"{seconds:.1f} s", end_section=True)
+            table.add_row("", "(run time)", seconds, end_section=True)
         Console(width=max(100, Console().width)).print(table)
         return
     print("\nbenchmarks")
@@ -228,7 +233,7 @@ def _print_combined(results: list[tuple[str, str, dict[str, Any] | None, str, fl
             continue
         for figure, value in _rows(figures):
             print(f"  {name:<14} {figure:<32} {value}")
-        print(f"  {name:<14} {'(run time)':<32} {seconds:.1f} s")
+        print(f"  {name:<14} {'(run time)':<32} {seconds}")
 
 
 def main(argv: list[str] | None = None) -> int:
