@@ -173,6 +173,12 @@ def recognition(trees: dict[str, Path]) -> list[tuple[str, dict[str, Any]]]:
         rows += [(f"spoken held-out, {how}: right decisions", {s: scores[s]["right"] for s in trees}),
                  (f"spoken held-out, {how}: emergencies caught", {s: scores[s]["emergencies"] for s in trees}),
                  (f"spoken held-out, {how}: false emergencies", {s: scores[s]["false"] for s in trees})]
+    # equal counts can hide clips that changed both ways: how many each side heard or decided differently
+    base, ours = got["baseline"], got["this tree"]
+    heard = sum(b[0] != o[0] for b, o in zip(base, ours, strict=True))
+    decided = sum(b[1:] != o[1:] for b, o in zip(base, ours, strict=True))
+    rows.append(("spoken held-out: clips heard differently / decided differently",
+                 {"baseline": "-", "this tree": f"{heard} / {decided} of {len(chosen)}"}))
     return rows
 
 
