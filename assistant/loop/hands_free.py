@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from assistant.app import Application
 from assistant.audio.microphone import Microphone, MicrophoneError
@@ -47,19 +48,9 @@ def run_hands_free(app: Application, turns: TurnTaking, status: Status, service:
         wait_for_input_device(app.settings.input_device, on_wait=lambda progress: status(progress.message))
         wait_for_output_device(app.settings.output_device, on_wait=lambda progress: status(progress.message))
     mic = Microphone(app.settings.input_device, rate=recognizer.sample_rate)
-    attempt = 0
-    while True:
-        try:
-            mic.open()
-            break
-        except MicrophoneError as exc:
-            if not service and sys.stdin.isatty():
-                status(f"{exc}\nNo microphone: type your questions instead (Ctrl-C to quit).")
-                return converse_typed(turns)
-            delay = retry_delay(attempt)
-            status(f"{exc} Trying again in {delay:.0f} s.")
-            time.sleep(delay)
-            attempt += 1
+    if not open_microphone(mic, status, give_up=not service and sys.stdin.isatty()):
+        status("No microphone: type your questions instead (Ctrl-C to quit).")
+        return converse_typed(turns)
     # The follow-up window starts when an answer has finished playing, not when it started.
     if hasattr(turns.speaker, "on_finished"):
         turns.speaker.on_finished = turns.speaking_finished
@@ -87,17 +78,25 @@ def _listen(turns: TurnTaking, mic: Microphone, recognizer: SpeculativeRecognize
         return reading_to_act_on(transcript, turns.dialog.understander, turns.wake.split)
 
     end_check = TranscriptEndCheck(recognizer, turns.question_complete, reading=reading)
+    for utterance in utterances_surviving_errors(mic, lambda: _segmenter(settings, mic.rate, end_check),
+                                                 turns.finished, status, on_settled=recognizer.speculate):
+        _take_turn(turns, utterance, recognizer, reading, status, phrases)
+
+
+def utterances_surviving_errors(mic: Microphone, new_segmenter: Callable[[], Segmenter], stop: threading.Event,
+                                status: Status, on_settled: Callable | None = None) -> Iterator[Utterance]:
+    """The microphone's utterances until `stop`; a microphone that fails is reported and reopened with a
+    growing pause (a fresh segmenter each time), so nothing a device does ends the loop."""
     attempt = 0
-    while not turns.finished.is_set():
+    while not stop.is_set():
         try:
-            for utterance in mic.utterances(_segmenter(settings, mic.rate, end_check), stop=turns.finished,
-                                            on_settled=recognizer.speculate):
+            for utterance in mic.utterances(new_segmenter(), stop=stop, on_settled=on_settled):
                 attempt = 0
-                _take_turn(turns, utterance, recognizer, reading, status, phrases)
+                yield utterance
         except MicrophoneError as exc:
             delay = retry_delay(attempt)
             status(f"microphone problem: {exc} Trying again in {delay:.0f} s.")
-            turns.finished.wait(delay)
+            stop.wait(delay)
             attempt += 1
             try:
                 mic.reopen(refresh=True)
@@ -164,6 +163,24 @@ def listen_once(app: Application) -> Decision:
     finally:
         recognizer.close()
     return decide(transcript, understander, source="microphone")
+
+
+def open_microphone(mic: Microphone, status: Status, give_up: bool) -> bool:
+    """Open the microphone, trying again with a growing pause until it works (a USB microphone plugged in
+    late); with `give_up` (someone at a terminal, not a service), False at the first failure instead."""
+    attempt = 0
+    while True:
+        try:
+            mic.open()
+            return True
+        except MicrophoneError as exc:
+            if give_up:
+                status(str(exc))
+                return False
+            delay = retry_delay(attempt)
+            status(f"{exc} Trying again in {delay:.0f} s.")
+            time.sleep(delay)
+            attempt += 1
 
 
 def retry_delay(attempt: int) -> float:

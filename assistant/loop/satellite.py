@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 
 from assistant.app import Application
-from assistant.audio.microphone import Microphone, MicrophoneError
+from assistant.audio.microphone import Microphone
 from assistant.audio.segmenter import Segmenter
 from assistant.core.dialog import Dialog, Reply
-from assistant.loop.hands_free import retry_delay
+from assistant.loop.hands_free import open_microphone, utterances_surviving_errors
 from assistant.loop.turn_taking import Speaks, TurnRecord, TurnTaking
 from assistant.network.client import RoomClient, ServerError
 
@@ -82,19 +82,8 @@ def run_satellite(app: Application, turns: TurnTaking, server: RoomClient, statu
         wait_for_input_device(app.settings.input_device, on_wait=lambda progress: status(progress.message))
         wait_for_output_device(app.settings.output_device, on_wait=lambda progress: status(progress.message))
     mic = Microphone(app.settings.input_device, rate=RATE)
-    attempt = 0
-    while True:
-        try:
-            mic.open()
-            break
-        except MicrophoneError as exc:
-            if not service and sys.stdin.isatty():
-                status(f"{exc}")
-                return 1
-            delay = retry_delay(attempt)
-            status(f"{exc} Trying again in {delay:.0f} s.")
-            time.sleep(delay)
-            attempt += 1
+    if not open_microphone(mic, status, give_up=not service and sys.stdin.isatty()):
+        return 1
     if hasattr(turns.speaker, "on_finished"):
         turns.speaker.on_finished = turns.speaking_finished
     turns.greet(ready=True)
@@ -109,33 +98,22 @@ def run_satellite(app: Application, turns: TurnTaking, server: RoomClient, statu
 def _listen(app: Application, turns: TurnTaking, mic: Microphone, server: RoomClient, status: Status) -> None:
     if not turns.speaker.is_speaking:
         status("listening")
-    attempt = 0
     settings = app.settings
-    while not turns.finished.is_set():
-        segmenter = Segmenter(rate=mic.rate, end_silence=settings.endpoint_silence, max_pause=settings.max_pause,
-                              max_utterance=settings.max_utterance)
+
+    def new_segmenter() -> Segmenter:
+        return Segmenter(rate=mic.rate, end_silence=settings.endpoint_silence, max_pause=settings.max_pause,
+                         max_utterance=settings.max_utterance)
+
+    for utterance in utterances_surviving_errors(mic, new_segmenter, turns.finished, status):
+        started = time.perf_counter()
         try:
-            for utterance in mic.utterances(segmenter, stop=turns.finished):
-                attempt = 0
-                started = time.perf_counter()
-                try:
-                    text = server.transcribe(utterance.audio, rate=mic.rate)
-                except ServerError as exc:
-                    status(f"server problem: {exc}")
-                    turns.speaker.speak(SERVER_DOWN.format(number=settings.emergency_number), block=False)
-                    continue
-                log.info("heard by the server in %.2f s: %r", time.perf_counter() - started, text)
-                if text:
-                    turns.hear(text)
-                    if not turns.finished.is_set() and not turns.speaker.is_speaking:
-                        status("listening")
-        except MicrophoneError as exc:
-            delay = retry_delay(attempt)
-            status(f"microphone problem: {exc} Trying again in {delay:.0f} s.")
-            turns.finished.wait(delay)
-            attempt += 1
-            try:
-                mic.reopen(refresh=True)
-                status("microphone back: listening")
-            except MicrophoneError as again:
-                log.debug("microphone still unavailable: %s", again)
+            text = server.transcribe(utterance.audio, rate=mic.rate)
+        except ServerError as exc:
+            status(f"server problem: {exc}")
+            turns.speaker.speak(SERVER_DOWN.format(number=settings.emergency_number), block=False)
+            continue
+        log.info("heard by the server in %.2f s: %r", time.perf_counter() - started, text)
+        if text:
+            turns.hear(text)
+            if not turns.finished.is_set() and not turns.speaker.is_speaking:
+                status("listening")

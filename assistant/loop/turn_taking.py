@@ -95,7 +95,7 @@ class TurnTaking:
         self.refresh()
         if typed:
             self.speaker.stop()
-        speaking = self.speaker.is_speaking
+        speaking = not typed and self.speaker.is_speaking  # typed text is deliberate: never taken for an echo
         woke, rest = self.wake.split(transcript)
         if speaking:
             # Barge-in: only "stop" or the wake phrase cut in; anything else is probably our own voice.
