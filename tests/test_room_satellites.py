@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from running_assistant import REPO, RunningAssistant
 from virtual_audio import VirtualAudio
 from wyoming_server import RunningServer
@@ -19,9 +18,6 @@ from assistant.core.loader import load_content
 
 CONTENT = load_content(DEFAULT_CONTENT_DIR)
 FAST = ("--rate", "230", "--no-log", "--wake-phrase", "off")
-
-pytestmark = pytest.mark.flaky(reruns=1)  # real speech into fresh PulseAudio servers, as test_hands_free
-
 
 def test_two_rooms_against_one_server(tmp_path, virtual_audio):
     alerts = tmp_path / "alerts.txt"
