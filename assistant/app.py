@@ -145,14 +145,14 @@ class Application:
     def decide_text(self, text: str) -> Decision:
         return self.understander.understand(text)
 
-    def words_to_act_on(self, samples: np.ndarray) -> tuple[str, Transcript]:
+    def words_to_act_on(self, samples: np.ndarray, recognizer: Recognizer | None = None) -> tuple[str, Transcript]:
         """The words the assistant acts on for one utterance (int16 mono at the recognizer's rate), and the
         recognizer's transcript: an emergency in any reading, then a phrase listened for (core/listened.py),
         then the best reading (recognition.reading). For front ends that hear audio themselves (the network
         service's `asr`); `transcript.listened_for` says when a listened-for phrase decided."""
         from assistant.recognition.reading import asked_back, reading_to_act_on
 
-        transcript = self.recognizer().transcribe(samples)
+        transcript = (recognizer or self.recognizer()).transcribe(samples)
         if asked_back(transcript, self.understander):  # a yes/no heard both ways: the free reading, asked back
             return transcript.text, transcript
         return reading_to_act_on(transcript, self.understander), transcript

@@ -38,7 +38,6 @@ from assistant.network.programs import describe
 from assistant.network.rooms import IDLE_SECONDS, Rooms, Where
 from assistant.network.wire import ClientGone, Limits, ProtocolError, read_event
 from assistant.recognition.base import Recognizer
-from assistant.recognition.reading import reading_to_act_on
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +120,9 @@ class Service:
         recognizer = self._idle_recognizers.get()
         try:
             samples = request.samples(rate=recognizer.sample_rate)
-            transcript = recognizer.transcribe(samples)
+            text, _ = self.app.words_to_act_on(samples, recognizer)  # as `ask --audio` and the device choose
         finally:
             self._idle_recognizers.put(recognizer)
-        text = reading_to_act_on(transcript, self.app.understander)
         phrases = self.app.personal_phrases() if recognizer.sample_rate == 16000 else None
         if phrases is not None and len(samples):
             heard = phrases.hear(samples, text)
